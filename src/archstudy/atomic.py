@@ -23,6 +23,11 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     temporary = Path(name)
     try:
         yield temporary
+        # mkstemp creates files readable by their owner only; give the usual umask-based mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        if temporary.exists():
+            os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

@@ -1,0 +1,29 @@
+# Per study: tables over seeds, then figures from those tables.
+
+
+rule aggregate_study:
+    input:
+        runs=get_study_runs,
+        data=get_study_data,
+    output:
+        expand("results/studies/{{study}}/{table}.csv", table=STUDY_TABLES),
+    params:
+        members=get_study_members,
+    log:
+        "logs/aggregate_study/{study}.log",
+    script:
+        "../scripts/aggregate_study.py"
+
+
+rule plot_study:
+    input:
+        summary="results/studies/{study}/summary.csv",
+        epochs="results/studies/{study}/epochs.csv",
+        confusion="results/studies/{study}/confusion.csv",
+        data=get_study_data,
+    output:
+        expand("results/studies/{{study}}/figures/{figure}.png", figure=STUDY_FIGURES),
+    log:
+        "logs/plot_study/{study}.log",
+    script:
+        "../scripts/plot_study.py"

@@ -1,0 +1,91 @@
+# Validate the config first, then resolve it into studies and unique variants (the plan).
+import sys
+
+import yaml
+from snakemake.utils import min_version, validate
+
+from archstudy.config import build_plan, schema_path
+from archstudy.errors import ConfigError
+
+min_version("9.0")
+
+try:
+    # Our own check first: it names the key path, the bad value and what is accepted in one line.
+    PLAN = build_plan(config)
+except ConfigError as error:
+    sys.exit(f"archstudy: {error}")
+# The community-standard check against the same schema (it passes once build_plan did).
+validate(config, schema=schema_path(), set_default=False)
+
+
+wildcard_constraints:
+    dataset="|".join(PLAN.datasets),
+    variant_id="[0-9a-f]{12}",
+    study="|".join(PLAN.studies),
+
+
+def get_variant_data(wildcards):
+    """The prepared dataset a variant trains on."""
+    dataset = PLAN.hyperparameters[wildcards.variant_id].dataset
+    return f"results/data/{dataset}.npz"
+
+
+def get_hyperparameters(wildcards):
+    return PLAN.hyperparameters[wildcards.variant_id].to_json()
+
+
+def get_seeds(wildcards):
+    return list(PLAN.seeds[wildcards.variant_id])
+
+
+def get_study_runs(wildcards):
+    """One runs.json per variant of the study: the variant's training job output."""
+    study = PLAN.studies[wildcards.study]
+    return sorted({f"results/runs/{v.variant_id}/runs.json" for v in study.variants})
+
+
+def get_study_data(wildcards):
+    return f"results/data/{PLAN.studies[wildcards.study].dataset}.npz"
+
+
+def get_study_members(wildcards):
+    """[name, variant id, seeds] of each variant, in the order the config lists them."""
+    return [[v.name, v.variant_id, list(v.seeds)] for v in PLAN.studies[wildcards.study].variants]
+
+
+def get_report_inputs(wildcards):
+    """Every study's tables and figures, and every dataset's description."""
+    inputs = []
+    for study in PLAN.studies:
+        inputs += [f"results/studies/{study}/{table}.csv" for table in STUDY_TABLES]
+        inputs += [f"results/studies/{study}/figures/{figure}.png" for figure in STUDY_FIGURES]
+    inputs += [f"results/data/{dataset}.json" for dataset in PLAN.datasets]
+    return inputs
+
+
+def get_report_studies(wildcards):
+    return [
+        {
+            "name": study.name,
+            "title": study.title,
+            "description": study.description,
+            "dataset": study.dataset,
+            "seeds": sorted({seed for v in study.variants for seed in v.seeds}),
+        }
+        for study in PLAN.studies.values()
+    ]
+
+
+def get_config_text(wildcards):
+    """The effective config (all --configfile layers merged), shown in the appendix."""
+    return yaml.safe_dump(dict(config), sort_keys=False)
+
+
+def get_rebuild_command(wildcards):
+    """The command that rebuilds this report, with the config files that were given."""
+    extra = [path for path in workflow.overwrite_configfiles or []]
+    return " ".join(["snakemake --cores all", *[f"--configfile {path}" for path in extra]])
+
+
+STUDY_TABLES = ("summary", "epochs", "per_class", "confusion")
+STUDY_FIGURES = ("learning_curves", "comparison", "confusion_best")

@@ -1,0 +1,20 @@
+# One report for every study: Markdown from Jinja2 templates, then HTML and PDF.
+
+
+rule render_report:
+    input:
+        get_report_inputs,
+    output:
+        markdown="results/report/report.md",
+        html="results/report/report.html",
+        pdf="results/report/report.pdf",
+    params:
+        studies=get_report_studies,
+        title=PLAN.report["title"],
+        author=PLAN.report["author"],
+        config_text=get_config_text,
+        command=get_rebuild_command,
+    log:
+        "logs/render_report/report.log",
+    script:
+        "../scripts/render_report.py"

@@ -1,0 +1,16 @@
+"""Rule download_dataset: fetch one dataset's files, verify their checksums, write a manifest."""
+
+from pathlib import Path
+
+from archstudy.datasets import fetch_dataset
+from archstudy.logs import step
+
+with step(snakemake.log[0], "download_dataset") as log:  # noqa: F821
+    local_dir = snakemake.params.local_dir  # noqa: F821
+    fetch_dataset(
+        snakemake.wildcards.dataset,  # noqa: F821
+        Path(snakemake.output[0]).parent,  # noqa: F821
+        mirrors=snakemake.params.mirrors,  # noqa: F821
+        local_dir=Path(local_dir) if local_dir else None,
+        log=log,
+    )

@@ -1,0 +1,271 @@
+"""Study configuration: schema validation, layered defaults, grids and variant identity."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+
+from archstudy.errors import ConfigError
+
+SCHEMA_RESOURCE = "schema/config.schema.yaml"
+
+# Keys whose values the grid helper turns into readable name parts.
+_GRID_ORDER = (
+    "dataset",
+    "hidden",
+    "activation",
+    "kernel_initializer",
+    "optimizer",
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "validation_split",
+)
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Everything that determines one trained network, except the seed."""
+
+    dataset: str
+    hidden: tuple[int, ...]
+    activations: tuple[str, ...]  # one per hidden layer
+    kernel_initializer: str
+    optimizer: str
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    validation_split: float
+    validation_method: str
+    validation_seed: int
+
+    @property
+    def variant_id(self) -> str:
+        """A short hash of every field: equal settings share one trained run."""
+        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly dict (lists instead of tuples)."""
+        values = asdict(self)
+        values["hidden"] = list(self.hidden)
+        values["activations"] = list(self.activations)
+        return values
+
+    @classmethod
+    def from_json(cls, values: Mapping[str, Any]) -> Hyperparameters:
+        """The inverse of `to_json`."""
+        return cls(**{**values, "hidden": tuple(values["hidden"]),
+                      "activations": tuple(values["activations"])})
+
+
+@dataclass(frozen=True)
+class StudyVariant:
+    """A variant as one study names it."""
+
+    name: str
+    variant_id: str
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named comparison of variants on one dataset."""
+
+    name: str
+    title: str
+    description: str
+    dataset: str
+    variants: tuple[StudyVariant, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The resolved configuration: studies, the unique networks to train, and settings."""
+
+    studies: dict[str, Study]
+    hyperparameters: dict[str, Hyperparameters]  # by variant id
+    seeds: dict[str, tuple[int, ...]]  # by variant id: every seed any study asks for
+    data: dict[str, Any]
+    report: dict[str, Any]
+
+    @property
+    def datasets(self) -> list[str]:
+        """Datasets used by any study, sorted."""
+        return sorted({study.dataset for study in self.studies.values()})
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The JSON schema shipped with the package."""
+    text = resources.files("archstudy").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = yaml.safe_load(text)
+    return schema
+
+
+def schema_path() -> str:
+    """The schema's file path (for `snakemake.utils.validate`)."""
+    return str(resources.files("archstudy").joinpath(SCHEMA_RESOURCE))
+
+
+def key_path(parts: Sequence[str | int]) -> str:
+    """Render a path inside the config as `studies.depth.variants.d3.hidden[1]`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One line: where, what was found, what is accepted."""
+    where = key_path(list(error.absolute_path))
+    value = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
+        accepted = ", ".join(allowed) if allowed else "names as described in the schema"
+        return f"{where}: unknown key {unknown[0]!r} (accepted: {accepted})" if unknown else (
+            f"{where}: {error.message}")
+    if error.validator == "propertyNames" or error.validator == "pattern":
+        bad = value if error.validator == "pattern" else error.message.split("'")[1]
+        return (f"{where}: {bad!r} is not an accepted name (letters, digits, '_', '-', '.', "
+                f"starting with a letter or digit, at most 64 characters)")
+    if error.validator == "enum":
+        return f"{where}: {value!r} is not accepted (accepted: {', '.join(map(str, error.validator_value))})"
+    if error.validator == "anyOf" and "variants" in str(error.validator_value):
+        return f"{where}: the study has no variants (accepted: a `variants` mapping or a `grid`)"
+    if error.validator == "oneOf" and error.context:
+        # Report the branch that went deepest: it is the one the user most likely meant.
+        deepest = max(error.context, key=lambda sub: len(list(sub.absolute_path)))
+        return _describe(deepest)
+    description = schema.get("description", "")
+    hint = f" ({description.split('.')[0].strip()})" if description else ""
+    return f"{where}: {error.message}{hint}"
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Check `config` against the schema; raise ConfigError with one precise line."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        raise ConfigError(f"invalid config: {_describe(error)}")
+
+
+def schema_defaults(node: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The `default` of each property of a schema object node (top level by default)."""
+    node = load_schema() if node is None else node
+    return {key: prop["default"] for key, prop in node.get("properties", {}).items()
+            if "default" in prop}
+
+
+def _layered(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Later layers override earlier ones key by key."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged.update(layer)
+    return merged
+
+
+def _name_part(value: Any) -> str:
+    """A value as it appears inside a generated variant name."""
+    if isinstance(value, list):
+        return "x".join(_name_part(item) for item in value) or "none"
+    return str(value)
+
+
+def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
+    """Every combination of the grid's values, named after them (`hidden-128x128_epochs-5`)."""
+    keys = [key for key in _GRID_ORDER if key in grid]
+    if not keys:
+        return {}
+    variants: dict[str, dict[str, Any]] = {}
+    for values in itertools.product(*(grid[key] for key in keys)):
+        name = "_".join(f"{key}-{_name_part(value)}" for key, value in zip(keys, values))
+        variants[name[:64]] = dict(zip(keys, values))
+    return variants
+
+
+def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tuple[int, ...]]:
+    """Turn merged settings into Hyperparameters, checking what the schema cannot."""
+    hidden = tuple(int(size) for size in values["hidden"])
+    activation = values["activation"]
+    if isinstance(activation, str):
+        activations = (activation,) * len(hidden)
+    else:
+        activations = tuple(activation)
+        if len(activations) != len(hidden):
+            raise ConfigError(
+                f"invalid config: {where}.activation: {len(activations)} activations "
+                f"{list(activations)} for {len(hidden)} hidden layers {list(hidden)} "
+                f"(accepted: one name, or one per hidden layer)")
+    hyperparameters = Hyperparameters(
+        dataset=values["dataset"],
+        hidden=hidden,
+        activations=activations,
+        kernel_initializer=values["kernel_initializer"],
+        optimizer=values["optimizer"],
+        learning_rate=float(values["learning_rate"]),
+        batch_size=int(values["batch_size"]),
+        epochs=int(values["epochs"]),
+        validation_split=float(values["validation_split"]),
+        validation_method=values["validation_method"],
+        validation_seed=int(values["validation_seed"]),
+    )
+    return hyperparameters, tuple(int(seed) for seed in values["seeds"])
+
+
+def build_plan(config: Mapping[str, Any]) -> Plan:
+    """Validate `config` and resolve every study into variants with stable identities."""
+    validate(config)
+    schema = load_schema()
+    builtin = schema_defaults(schema["$defs"]["hyperparameters"])
+    settings = _layered(schema_defaults(), config)
+    limits = _layered(schema_defaults(schema["properties"]["limits"]), settings["limits"])
+
+    studies: dict[str, Study] = {}
+    hyperparameters: dict[str, Hyperparameters] = {}
+    seeds: dict[str, set[int]] = {}
+    for study_name, study in config["studies"].items():
+        declared = {**expand_grid(study.get("grid", {})), **study.get("variants", {})}
+        if len(declared) > limits["max_variants"]:
+            raise ConfigError(
+                f"invalid config: studies.{study_name}: {len(declared)} variants exceed "
+                f"limits.max_variants = {limits['max_variants']} (raise the limit or shrink the grid)")
+        members: list[StudyVariant] = []
+        for variant_name, overrides in declared.items():
+            where = f"studies.{study_name}.variants.{variant_name}"
+            merged = _layered(builtin, settings["defaults"], study.get("defaults", {}), overrides)
+            resolved, variant_seeds = _resolve(merged, where)
+            variant_id = resolved.variant_id
+            hyperparameters[variant_id] = resolved
+            seeds.setdefault(variant_id, set()).update(variant_seeds)
+            members.append(StudyVariant(variant_name, variant_id, variant_seeds))
+        datasets = sorted({hyperparameters[member.variant_id].dataset for member in members})
+        if len(datasets) > 1:
+            raise ConfigError(
+                f"invalid config: studies.{study_name}: variants use several datasets {datasets} "
+                f"(accepted: one dataset per study; split it into one study per dataset)")
+        studies[study_name] = Study(
+            name=study_name,
+            title=study.get("title", study_name),
+            description=study.get("description", ""),
+            dataset=datasets[0],
+            variants=tuple(members),
+        )
+    return Plan(
+        studies=studies,
+        hyperparameters=hyperparameters,
+        seeds={variant_id: tuple(sorted(values)) for variant_id, values in seeds.items()},
+        data=_layered(schema_defaults(schema["properties"]["data"]), settings["data"]),
+        report=_layered(schema_defaults(schema["properties"]["report"]), settings["report"]),
+    )

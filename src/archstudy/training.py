@@ -1,0 +1,184 @@
+"""Train one variant for each of its seeds; write model, history, metrics and predictions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from archstudy.atomic import write_text
+from archstudy.config import Hyperparameters
+from archstudy.datasets import load_prepared, split_validation
+from archstudy.models import build_model, build_optimizer, count_parameters, flops_per_example
+
+Log = Callable[[str], None]
+
+# Evaluation has no weight updates, so a large batch only trades memory for speed.
+EVALUATION_BATCH_SIZE = 1024
+RUN_FILES = ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy")
+
+
+class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
+    """Times every epoch and writes one readable progress line per epoch to the job log."""
+
+    def __init__(self, label: str, epochs: int, log: Log) -> None:
+        super().__init__()
+        self.label, self.epochs, self.log = label, epochs, log
+        self.seconds: list[float] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._started)
+        logs = logs or {}
+        self.log(
+            f"{self.label} epoch {epoch + 1}/{self.epochs}: "
+            f"loss {logs.get('loss', float('nan')):.4f} "
+            f"accuracy {logs.get('accuracy', float('nan')):.4f} "
+            f"val_loss {logs.get('val_loss', float('nan')):.4f} "
+            f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
+            f"({self.seconds[-1]:.1f} s)")
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """Flatten to 784 features and scale pixels to [0, 1] as float32, once per process."""
+    return (images.reshape(len(images), -1).astype(np.float32) / 255.0)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The arrays one variant trains, validates and tests on, prepared once per job."""
+
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+
+def load_inputs(hyperparameters: Hyperparameters, data_path: Path) -> Inputs:
+    """Scale the prepared dataset and hold out validation data from the training split."""
+    data = load_prepared(data_path)
+    x_fit, y_fit, x_val, y_val = split_validation(
+        _scaled(data.x_train), data.y_train, hyperparameters.validation_split,
+        hyperparameters.validation_method, hyperparameters.validation_seed)
+    return Inputs(x_fit, y_fit, x_val, y_val, _scaled(data.x_test), data.y_test,
+                  len(data.class_names))
+
+
+def train_seed(hyperparameters: Hyperparameters, inputs: Inputs, seed: int, run_dir: Path,
+               runtime: dict[str, Any], log: Log = print) -> dict[str, Any]:
+    """Train and evaluate one seed; write its files into `run_dir` and return its metrics."""
+    x_fit, y_fit, x_val, y_val = inputs.x_fit, inputs.y_fit, inputs.x_val, inputs.y_val
+    x_test, y_test, num_classes = inputs.x_test, inputs.y_test, inputs.num_classes
+
+    # One call seeds Python, NumPy and the backend: initial weights and shuffling follow `seed`.
+    keras.utils.set_random_seed(seed)
+    model = build_model(hyperparameters, input_size=x_fit.shape[1],
+                        num_classes=num_classes)
+    model.compile(optimizer=build_optimizer(hyperparameters),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    label = f"variant {hyperparameters.variant_id} seed {seed}"
+    epoch_log = EpochLog(label, hyperparameters.epochs, log)
+    log(f"{label}: training {'-'.join(map(str, hyperparameters.hidden)) or 'no hidden layer'} "
+        f"on {len(x_fit)} examples, validating on {len(x_val)}")
+    started = time.perf_counter()
+    history = model.fit(
+        x_fit, y_fit, batch_size=hyperparameters.batch_size, epochs=hyperparameters.epochs,
+        validation_data=(x_val, y_val), shuffle=True, verbose=0,
+        callbacks=[epoch_log, keras.callbacks.TerminateOnNaN()])
+    train_seconds = time.perf_counter() - started
+
+    evaluate = dict(batch_size=EVALUATION_BATCH_SIZE, verbose=0)
+    train_loss, train_accuracy = model.evaluate(x_fit, y_fit, **evaluate)
+    val_loss, val_accuracy = model.evaluate(x_val, y_val, **evaluate)
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, **evaluate)
+    probabilities = model.predict(x_test, **evaluate).astype(np.float32)
+
+    epochs_run = len(history.history.get("loss", []))
+    losses = np.asarray(history.history.get("loss", []), dtype=float)
+    diverged = bool(losses.size and not np.all(np.isfinite(losses)))
+    metrics: dict[str, Any] = {
+        "variant_id": hyperparameters.variant_id,
+        "seed": seed,
+        "hyperparameters": hyperparameters.to_json(),
+        "parameters": count_parameters(hyperparameters.hidden, x_fit.shape[1], num_classes),
+        "flops_per_example": flops_per_example(hyperparameters.hidden, x_fit.shape[1],
+                                               num_classes),
+        "train_loss": float(train_loss), "train_accuracy": float(train_accuracy),
+        "val_loss": float(val_loss), "val_accuracy": float(val_accuracy),
+        "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
+        "train_seconds": train_seconds,
+        "epochs_run": epochs_run,
+        "epochs_planned": hyperparameters.epochs,
+        "stopped": "diverged" if diverged else "completed",
+        "examples": {"fit": len(x_fit), "validation": len(x_val), "test": len(x_test)},
+        "runtime": runtime,
+    }
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model.save(run_dir / "model.keras")
+    columns = {key: history.history[key] for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+               if key in history.history}
+    rows = ["epoch,loss,accuracy,val_loss,val_accuracy,seconds"]
+    for epoch in range(epochs_run):
+        values = [repr(float(columns[key][epoch])) if epoch < len(columns.get(key, [])) else "nan"
+                  for key in ("loss", "accuracy", "val_loss", "val_accuracy")]
+        rows.append(",".join([str(epoch + 1), *values, f"{epoch_log.seconds[epoch]:.4f}"]))
+    (run_dir / "history.csv").write_text("\n".join(rows) + "\n")
+    np.save(run_dir / "test_probabilities.npy", probabilities)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log(f"{label}: test accuracy {test_accuracy:.4f}, {train_seconds:.1f} s")
+    return metrics
+
+
+def seed_dir(variant_dir: Path, seed: int) -> Path:
+    """Where one seed's files live."""
+    return variant_dir / f"seed{seed}"
+
+
+def is_complete(run_dir: Path) -> bool:
+    """A seed directory only appears complete (it is renamed into place when done)."""
+    return all((run_dir / name).exists() for name in RUN_FILES)
+
+
+def train_variant(hyperparameters: Hyperparameters, seeds: Sequence[int], data_path: Path,
+                  runs_file: Path, runtime: dict[str, Any], log: Log = print) -> None:
+    """Train every seed not already done, then write `runs_file` listing them all.
+
+    Each seed is written into a temporary directory renamed into place when complete, so a
+    crash leaves either a whole seed or none, and a rerun trains only what is missing.
+    """
+    variant_dir = runs_file.parent
+    variant_dir.mkdir(parents=True, exist_ok=True)
+    write_text(variant_dir / "hyperparameters.json",
+               json.dumps(hyperparameters.to_json(), indent=2) + "\n")
+    inputs: Inputs | None = None
+    for seed in seeds:
+        final = seed_dir(variant_dir, seed)
+        if is_complete(final):
+            log(f"variant {hyperparameters.variant_id} seed {seed}: already trained, kept")
+            continue
+        partial = variant_dir / f".seed{seed}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        inputs = inputs or load_inputs(hyperparameters, data_path)
+        train_seed(hyperparameters, inputs, seed, partial, runtime, log)
+        shutil.rmtree(final, ignore_errors=True)
+        partial.rename(final)
+    summary = {
+        "variant_id": hyperparameters.variant_id,
+        "hyperparameters": hyperparameters.to_json(),
+        "seeds": list(seeds),
+    }
+    write_text(runs_file, json.dumps(summary, indent=2) + "\n")
