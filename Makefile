@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make report` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= all
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup report dry-run test lint clean lock
+
+# Creates the virtual environment and installs the exact versions in constraints.txt.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Builds results/report/report.html and report.pdf for config/config.yaml.
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+# Shows what would run, without running it.
+dry-run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --dry-run
+
+# The test suite (unit tests and a real end-to-end workflow run on a tiny config).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src/archstudy
+	$(BIN)/snakefmt --check Snakefile rules
+
+# Removes everything the workflow derived; downloaded data (resources/) is kept.
+clean:
+	rm -rf results logs .snakemake/incomplete .snakemake/metadata
+
+# Re-pins constraints.txt from the current environment (after changing pyproject.toml).
+lock: $(STAMP)
+	{ head -n 2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt

@@ -1,0 +1,276 @@
+"""Tests for archstudy.document: Markdown escaping, number formats and the rendered report text."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pypandoc
+import pytest
+
+from archstudy import aggregate
+from archstudy.aggregate import Member
+from archstudy.document import (
+    StudyInput,
+    build_context,
+    escape_markdown,
+    format_count,
+    format_number,
+    write_markdown,
+)
+from archstudy.figures import FIGURES
+from archstudy.render import PANDOC_TYPST, render_html
+
+CLASS_NAMES = tuple(str(digit) for digit in range(10))
+Y_TEST = np.arange(20, dtype=np.uint8) % 10
+
+
+def to_html(markdown: str) -> str:
+    return pypandoc.convert_text(markdown, "html", format="markdown")
+
+
+# --- escaping ---------------------------------------------------------------------------
+
+
+def test_escape_markdown_makes_html_inert():
+    html = to_html(escape_markdown("<script>alert(1)</script> & *x* | y"))
+    assert "&lt;script&gt;" in html
+    assert "<script>" not in html
+    assert "<em>" not in html
+    assert "&amp;" in html
+    assert "*x* | y" in html
+
+
+def test_escaped_pipe_does_not_split_a_table_cell():
+    cell = escape_markdown("a | b")
+    html = to_html(f"| name | n |\n|:--|--:|\n| {cell} | 1 |\n")
+    assert html.count("<td") == 2
+    assert ">a | b</td>" in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["# heading", "- item", "1. item", "[link](http://x)", "`code`", "$x$", "~~s~~", "{#id}"],
+)
+def test_escaped_markup_renders_literally(text):
+    plain = pypandoc.convert_text(escape_markdown(text), "plain", format="markdown")
+    assert plain.strip() == text
+
+
+def test_escape_markdown_joins_lines_and_accepts_non_strings():
+    assert "\n" not in escape_markdown("two\nlines")
+    assert to_html(escape_markdown("two\n\n# lines")).count("<p>") == 1
+    assert escape_markdown(42) == "42"
+    assert escape_markdown("plain words") == "plain words"
+
+
+# --- number formats ---------------------------------------------------------------------
+
+
+def test_format_number_fixed_decimals():
+    assert format_number(0.5) == "0.5000"
+    assert format_number(1 / 3) == "0.3333"
+    assert format_number(2 / 3) == "0.6667"
+    assert format_number(3) == "3.0000"
+    assert format_number(12.345, 1) == "12.3"
+    assert format_number(np.float64(0.97125), 2) == "0.97"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, math.inf, -math.inf, np.float64("nan")])
+def test_format_number_missing_is_na(missing):
+    assert format_number(missing) == "n/a"
+
+
+@pytest.mark.xfail(
+    reason="bug: format_number only recognises Python floats as missing, so a float32 NaN "
+    "prints as 'nan' instead of 'n/a'",
+    strict=True,
+)
+def test_format_number_float32_nan_is_na():
+    assert format_number(np.float32("nan")) == "n/a"
+
+
+def test_format_count_thousands_separators():
+    assert format_count(25450) == "25,450"
+    assert format_count(1234567) == "1,234,567"
+    assert format_count(0) == "0"
+    assert format_count(7850.0) == "7,850"
+    assert format_count(np.int64(266610)) == "266,610"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan])
+def test_format_count_missing_is_na(missing):
+    assert format_count(missing) == "n/a"
+
+
+# --- the report Markdown ----------------------------------------------------------------
+
+
+def write_run(runs_root: Path, member: Member, seed: int, val: float, test: float) -> None:
+    run_dir = runs_root / member.variant_id / f"seed{seed}"
+    run_dir.mkdir(parents=True)
+    hidden = [32] if member.name == "wide" else [8]
+    metrics = {
+        "hyperparameters": {
+            "hidden": hidden,
+            "activations": ["relu"],
+            "kernel_initializer": "glorot_uniform",
+            "optimizer": "adam",
+            "learning_rate": 0.001,
+            "batch_size": 32,
+            "epochs": 1,
+            "validation_split": 0.1,
+        },
+        "parameters": 25_450 if member.name == "wide" else 6_370,
+        "flops_per_example": 50_816,
+        "train_loss": 0.3,
+        "train_accuracy": val + 0.01,
+        "val_loss": 0.35,
+        "val_accuracy": val,
+        "test_loss": 0.4,
+        "test_accuracy": test,
+        "train_seconds": 1.5,
+        "epochs_run": 1,
+        "stopped": "completed",
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    pd.DataFrame(
+        {"epoch": [1], "loss": [0.3], "accuracy": [val], "val_loss": [0.35], "val_accuracy": [val]}
+    ).to_csv(run_dir / "history.csv", index=False)
+    probabilities = np.full((len(Y_TEST), 10), 0.01, dtype=np.float32)
+    probabilities[np.arange(len(Y_TEST)), Y_TEST] = 0.91
+    np.save(run_dir / "test_probabilities.npy", probabilities)
+
+
+def write_figures(figures_dir: Path) -> None:
+    figures_dir.mkdir(parents=True)
+    for name in FIGURES:
+        figure, axes = plt.subplots(figsize=(2, 1.5))
+        axes.plot([0, 1], [0, 1])
+        figure.savefig(figures_dir / f"{name}.png", dpi=50)
+        plt.close(figure)
+
+
+MEMBERS = (
+    Member("wide", "aaaaaaaaaaaa", (0, 1, 2)),
+    Member("narrow_8", "bbbbbbbbbbbb", (0, 1, 2)),
+)
+# wide: best by validation (mean 0.9) but not by test accuracy (mean 0.82456 vs 0.91).
+RESULTS = {
+    "wide": ([0.89, 0.90, 0.91], [0.81234, 0.82345, 0.83789]),
+    "narrow_8": ([0.80, 0.81, 0.82], [0.90, 0.91, 0.92]),
+}
+
+
+def make_study(root: Path, title: str, name: str = "width") -> StudyInput:
+    runs_root = root / "runs"
+    for member in MEMBERS:
+        vals, tests = RESULTS[member.name]
+        for seed in member.seeds:
+            write_run(runs_root, member, seed, vals[seed], tests[seed])
+    runs = aggregate.load_runs(MEMBERS, runs_root)
+    tables_dir = root / "tables" / name
+    aggregate.write_csv(aggregate.summary_table(MEMBERS, runs), tables_dir / "summary.csv")
+    aggregate.write_csv(aggregate.epochs_table(runs), tables_dir / "epochs.csv")
+    figures_dir = root / "figures_src" / name
+    write_figures(figures_dir)
+    return StudyInput(
+        name=name,
+        title=title,
+        description="Widths & <i>depths</i> compared.",
+        dataset="mnist_5k",
+        seeds=(0, 1, 2),
+        tables_dir=tables_dir,
+        figures_dir=figures_dir,
+    )
+
+
+def write_dataset_info(path: Path) -> Path:
+    info = {
+        "dataset": "mnist_5k",
+        "sizes": {"train": 4000, "test": 1000},
+        "class_names": list(CLASS_NAMES),
+        "train_pixel_mean": 0.1307,
+        "train_pixel_std": 0.3081,
+        "files": {"mnist_5k.csv.gz": "6a6dab69682d018c65e9c04a15bc7b1e"},
+    }
+    path.write_text(json.dumps(info))
+    return path
+
+
+def render_markdown(tmp_path: Path, title: str, study_title: str) -> tuple[str, Path, StudyInput]:
+    study = make_study(tmp_path / "work", study_title)
+    report_dir = tmp_path / "report"
+    context = build_context(
+        title=title,
+        author="A. Tester",
+        studies=[study],
+        dataset_info={"mnist_5k": write_dataset_info(tmp_path / "info.json")},
+        config_text="studies: {}",
+        renderer=PANDOC_TYPST,
+        report_dir=report_dir,
+        command="snakemake --cores 2",
+    )
+    markdown = report_dir / "report.md"
+    write_markdown(context, markdown)
+    return markdown.read_text(), markdown, study
+
+
+def test_markdown_shows_every_variant_and_the_study_title(tmp_path):
+    text, _, _ = render_markdown(tmp_path, "Report", "Width of one layer")
+    assert "# Width of one layer" in text
+    for member in MEMBERS:
+        assert escape_markdown(member.name) in text
+    assert "narrow\\_8" in text
+    assert "25,450" in text  # the wide variant's parameter count
+
+
+def test_markdown_shows_best_test_accuracy_from_the_csv(tmp_path):
+    text, _, study = render_markdown(tmp_path, "Report", "Width")
+    summary = pd.read_csv(study.tables_dir / "summary.csv")
+    best = summary[summary["best"]].iloc[0]
+    assert best["variant"] == "wide"
+    expected = f"{round(float(best['test_accuracy_mean']), 4):.4f}"
+    assert expected == "0.8246"  # (0.81234 + 0.82345 + 0.83789) / 3 = 0.82456
+    assert re.search(r"\*\*Finding:\*\* wide reached", text)
+    assert re.search(rf"its test accuracy was\s+{re.escape(expected)} ", text)
+    # narrow_8 has the better test accuracy but is not marked best.
+    assert "narrow\\_8 ★" not in text
+    assert "wide ★" in text
+
+
+def test_markdown_has_no_template_syntax_left(tmp_path):
+    text, _, _ = render_markdown(tmp_path, "Report", "Width")
+    assert "{{" not in text
+    assert "{%" not in text
+    assert "{##" not in text
+
+
+def test_figures_are_copied_beside_the_report(tmp_path):
+    text, markdown, _ = render_markdown(tmp_path, "Report", "Width")
+    for name in FIGURES:
+        copied = markdown.parent / "figures" / "width" / f"{name}.png"
+        assert copied.is_file()
+        assert f"(figures/width/{name}.png)" in text
+
+
+def test_html_keeps_markup_in_titles_literal(tmp_path):
+    _, markdown, _ = render_markdown(tmp_path, "Report <b>& co", "Study <b>& more")
+    html_path = tmp_path / "report.html"
+    render_html(markdown, html_path, renderer=PANDOC_TYPST, log=lambda message: None)
+    html = html_path.read_text()
+    assert "<b>&" not in html
+    assert "<i>depths</i>" not in html
+    assert "Report &lt;b&gt;&amp; co" in html
+    assert "Study &lt;b&gt;&amp; more" in html
+    assert "&lt;i&gt;depths&lt;/i&gt;" in html
+    assert "A. Tester" in html

@@ -1,0 +1,114 @@
+"""End to end: the real Snakemake workflow turns a tiny config into an HTML and PDF report."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "configs" / "tiny.yaml"
+WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config")
+
+pytestmark = pytest.mark.e2e
+
+
+def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake as a user would, from the workflow's folder."""
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *arguments],
+                          cwd=workdir, capture_output=True, text=True, timeout=900)
+
+
+def copy_workflow(target: Path) -> Path:
+    for name in WORKFLOW_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy(source, target / name)
+    shutil.copy(TINY, target / "study.yaml")
+    return target
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    result = snakemake(workdir, "--configfile", "study.yaml")
+    assert result.returncode == 0, result.stderr[-4000:]
+    return workdir
+
+
+def jobs_planned(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    return {rule: int(count) for rule, count in
+            re.findall(r"^(\w+)\s+(\d+)\s*$", dry_run_output, flags=re.M) if rule != "total"}
+
+
+def test_report_files_exist_and_name_every_variant(built: Path):
+    html = (built / "results/report/report.html").read_text()
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages)
+    for text in (html, pdf_text):
+        assert "Tiny width study" in text
+        assert "w16" in text and "w32" in text
+
+
+def test_report_numbers_equal_the_summary_table(built: Path):
+    summary = pd.read_csv(built / "results/studies/tiny/summary.csv")
+    html = (built / "results/report/report.html").read_text()
+    pdf_text = "".join(page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages)
+    for _, row in summary.iterrows():
+        for column in ("test_accuracy_mean", "val_accuracy_mean", "train_accuracy_mean"):
+            assert f"{row[column]:.4f}" in html
+            assert f"{row[column]:.4f}" in pdf_text
+        assert f"{row['parameters']:,}" in html
+
+
+def test_html_is_self_contained(built: Path):
+    html = (built / "results/report/report.html").read_text()
+    assert "data:image/png;base64" in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+
+
+def test_every_seed_has_its_outputs(built: Path):
+    runs = list((built / "results/runs").glob("*/seed*"))
+    assert len(runs) == 4  # 2 variants x 2 seeds
+    for run in runs:
+        for name in ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy"):
+            assert (run / name).is_file()
+
+
+def test_second_run_has_nothing_to_do(built: Path):
+    result = snakemake(built, "--configfile", "study.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_one_learning_rate_retrains_only_that_variant(built: Path, tmp_path: Path):
+    config = yaml.safe_load(TINY.read_text())
+    config["studies"]["tiny"]["variants"]["w16"]["learning_rate"] = 0.01
+    changed = built / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    result = snakemake(built, "--configfile", "changed.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    planned = jobs_planned(result.stdout)
+    assert planned.get("train_variant") == 1
+    assert {"aggregate_study", "plot_study", "render_report"} <= set(planned)
+    assert "download_dataset" not in planned and "prepare_dataset" not in planned
+
+
+def test_invalid_config_stops_before_anything_runs(tmp_path: Path):
+    workdir = copy_workflow(tmp_path)
+    config = yaml.safe_load(TINY.read_text())
+    config["studies"]["tiny"]["variants"]["w16"]["hiden"] = [16]
+    (workdir / "study.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "--configfile", "study.yaml")
+    assert result.returncode != 0
+    assert "studies.tiny.variants.w16: unknown key 'hiden'" in result.stderr
+    assert not (workdir / "results").exists()
