@@ -7,10 +7,10 @@ rule aggregate_study:
         data=get_study_data,
     output:
         expand("results/studies/{{study}}/{table}.csv", table=STUDY_TABLES),
-    params:
-        members=get_study_members,
     log:
         "logs/aggregate_study/{study}.log",
+    params:
+        members=get_study_members,
     script:
         "../scripts/aggregate_study.py"
 

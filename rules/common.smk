@@ -50,7 +50,10 @@ def get_study_data(wildcards):
 
 def get_study_members(wildcards):
     """[name, variant id, seeds] of each variant, in the order the config lists them."""
-    return [[v.name, v.variant_id, list(v.seeds)] for v in PLAN.studies[wildcards.study].variants]
+    return [
+        [v.name, v.variant_id, list(v.seeds)]
+        for v in PLAN.studies[wildcards.study].variants
+    ]
 
 
 def get_report_inputs(wildcards):
@@ -58,7 +61,9 @@ def get_report_inputs(wildcards):
     inputs = []
     for study in PLAN.studies:
         inputs += [f"results/studies/{study}/{table}.csv" for table in STUDY_TABLES]
-        inputs += [f"results/studies/{study}/figures/{figure}.png" for figure in STUDY_FIGURES]
+        inputs += [
+            f"results/studies/{study}/figures/{figure}.png" for figure in STUDY_FIGURES
+        ]
     inputs += [f"results/data/{dataset}.json" for dataset in PLAN.datasets]
     return inputs
 
@@ -84,7 +89,9 @@ def get_config_text(wildcards):
 def get_rebuild_command(wildcards):
     """The command that rebuilds this report, with the config files that were given."""
     extra = [path for path in workflow.overwrite_configfiles or []]
-    return " ".join(["snakemake --cores all", *[f"--configfile {path}" for path in extra]])
+    return " ".join(
+        ["snakemake --cores all", *[f"--configfile {path}" for path in extra]]
+    )
 
 
 STUDY_TABLES = ("summary", "epochs", "per_class", "confusion")

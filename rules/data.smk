@@ -9,11 +9,11 @@ localrules:
 rule download_dataset:
     output:
         "resources/raw/{dataset}/MANIFEST.json",
+    log:
+        "logs/download_dataset/{dataset}.log",
     params:
         mirrors=PLAN.data["mirrors"],
         local_dir=PLAN.data["local_dir"],
-    log:
-        "logs/download_dataset/{dataset}.log",
     script:
         "../scripts/download_dataset.py"
 

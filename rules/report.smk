@@ -8,13 +8,13 @@ rule render_report:
         markdown="results/report/report.md",
         html="results/report/report.html",
         pdf="results/report/report.pdf",
+    log:
+        "logs/render_report/report.log",
     params:
         studies=get_report_studies,
         title=PLAN.report["title"],
         author=PLAN.report["author"],
         config_text=get_config_text,
         command=get_rebuild_command,
-    log:
-        "logs/render_report/report.log",
     script:
         "../scripts/render_report.py"

@@ -6,11 +6,11 @@ rule train_variant:
         data=get_variant_data,
     output:
         "results/runs/{variant_id}/runs.json",
+    log:
+        "logs/train_variant/{variant_id}.log",
+    threads: 1
     params:
         hyperparameters=get_hyperparameters,
         seeds=get_seeds,
-    threads: 1
-    log:
-        "logs/train_variant/{variant_id}.log",
     script:
         "../scripts/train_variant.py"

@@ -5,13 +5,15 @@ from pathlib import Path
 from archstudy.aggregate import Member, aggregate_study
 from archstudy.logs import step
 
-with step(snakemake.log[0], "aggregate_study") as log:  # noqa: F821
-    members = [Member(name, variant_id, tuple(seeds))
-               for name, variant_id, seeds in snakemake.params.members]  # noqa: F821
-    log(f"aggregating {len(members)} variants of study {snakemake.wildcards.study}")  # noqa: F821
+with step(snakemake.log[0], "aggregate_study") as log:
+    members = [
+        Member(name, variant_id, tuple(seeds))
+        for name, variant_id, seeds in snakemake.params.members
+    ]
+    log(f"aggregating {len(members)} variants of study {snakemake.wildcards.study}")
     aggregate_study(
         members,
         runs_root=Path("results/runs"),
-        data_path=Path(snakemake.input.data),  # noqa: F821
-        out_dir=Path(snakemake.output[0]).parent,  # noqa: F821
+        data_path=Path(snakemake.input.data),
+        out_dir=Path(snakemake.output[0]).parent,
     )

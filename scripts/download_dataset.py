@@ -5,12 +5,12 @@ from pathlib import Path
 from archstudy.datasets import fetch_dataset
 from archstudy.logs import step
 
-with step(snakemake.log[0], "download_dataset") as log:  # noqa: F821
-    local_dir = snakemake.params.local_dir  # noqa: F821
+with step(snakemake.log[0], "download_dataset") as log:
+    local_dir = snakemake.params.local_dir
     fetch_dataset(
-        snakemake.wildcards.dataset,  # noqa: F821
-        Path(snakemake.output[0]).parent,  # noqa: F821
-        mirrors=snakemake.params.mirrors,  # noqa: F821
+        snakemake.wildcards.dataset,
+        Path(snakemake.output[0]).parent,
+        mirrors=snakemake.params.mirrors,
         local_dir=Path(local_dir) if local_dir else None,
         log=log,
     )

@@ -8,12 +8,12 @@ from archstudy.datasets import load_prepared
 from archstudy.figures import plot_study
 from archstudy.logs import step
 
-with step(snakemake.log[0], "plot_study") as log:  # noqa: F821
-    log(f"plotting study {snakemake.wildcards.study}")  # noqa: F821
+with step(snakemake.log[0], "plot_study") as log:
+    log(f"plotting study {snakemake.wildcards.study}")
     plot_study(
-        pd.read_csv(snakemake.input.summary),  # noqa: F821
-        pd.read_csv(snakemake.input.epochs),  # noqa: F821
-        pd.read_csv(snakemake.input.confusion),  # noqa: F821
-        load_prepared(Path(snakemake.input.data)).class_names,  # noqa: F821
-        Path(snakemake.output[0]).parent,  # noqa: F821
+        pd.read_csv(snakemake.input.summary),
+        pd.read_csv(snakemake.input.epochs),
+        pd.read_csv(snakemake.input.confusion),
+        load_prepared(Path(snakemake.input.data)).class_names,
+        Path(snakemake.output[0]).parent,
     )

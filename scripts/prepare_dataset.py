@@ -5,12 +5,12 @@ from pathlib import Path
 from archstudy.datasets import prepare_dataset
 from archstudy.logs import step
 
-with step(snakemake.log[0], "prepare_dataset") as log:  # noqa: F821
-    dataset = snakemake.wildcards.dataset  # noqa: F821
+with step(snakemake.log[0], "prepare_dataset") as log:
+    dataset = snakemake.wildcards.dataset
     log(f"preparing {dataset}")
     prepare_dataset(
         dataset,
-        Path(snakemake.input[0]).parent,  # noqa: F821
-        Path(snakemake.output.data),  # noqa: F821
-        Path(snakemake.output.info),  # noqa: F821
+        Path(snakemake.input[0]).parent,
+        Path(snakemake.output.data),
+        Path(snakemake.output.info),
     )

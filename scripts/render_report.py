@@ -6,9 +6,9 @@ from archstudy.document import StudyInput, build_context, write_markdown
 from archstudy.logs import step
 from archstudy.render import available_renderer, render_report
 
-with step(snakemake.log[0], "render_report") as log:  # noqa: F821
-    params = snakemake.params  # noqa: F821
-    output = snakemake.output  # noqa: F821
+with step(snakemake.log[0], "render_report") as log:
+    params = snakemake.params
+    output = snakemake.output
     studies = [
         StudyInput(
             name=study["name"],
@@ -21,11 +21,19 @@ with step(snakemake.log[0], "render_report") as log:  # noqa: F821
         )
         for study in params.studies
     ]
-    datasets = {Path(path).stem: Path(path) for path in snakemake.input if path.endswith(".json")}  # noqa: F821
+    datasets = {Path(path).stem: Path(path) for path in snakemake.input if path.endswith(".json")}
     renderer = available_renderer()
     report_dir = Path(output.markdown).parent
-    context = build_context(params.title, params.author, studies, datasets, params.config_text,
-                            renderer, report_dir, params.command)
+    context = build_context(
+        params.title,
+        params.author,
+        studies,
+        datasets,
+        params.config_text,
+        renderer,
+        report_dir,
+        params.command,
+    )
     log(f"writing {output.markdown}")
     write_markdown(context, Path(output.markdown))
     render_report(Path(output.markdown), Path(output.html), Path(output.pdf), renderer, log=log)

@@ -260,11 +260,6 @@ def test_confusion_sums_counts_over_seeds(runs_root):
     assert (first["true_name"], first["predicted_name"]) == ("cat", "dog")
 
 
-@pytest.mark.xfail(
-    reason="bug: confusion_table counts diverged seeds (NaN probabilities argmax to class 0), "
-    "unlike summary_table and per_class_table which leave them out",
-    strict=True,
-)
 def test_confusion_leaves_out_diverged_seeds(runs_root):
     runs = load_runs((UNSTABLE,), runs_root)
     table = confusion_table(runs, Y_TEST, CLASS_NAMES)

@@ -173,11 +173,6 @@ def test_grid_and_named_variants_combine():
     assert names == {"hidden-8", "hidden-16", "extra"}
 
 
-@pytest.mark.xfail(
-    reason="bug: expand_grid truncates names to 64 characters, so long grid names collide and "
-    "variants silently disappear",
-    strict=True,
-)
 def test_grid_with_long_names_keeps_every_combination():
     long_a = [128] * 15 + [1]
     long_b = [128] * 15 + [2]
@@ -522,11 +517,6 @@ def test_grid_within_limit_is_accepted():
     assert len(build_plan(config).studies["s"].variants) == 4
 
 
-@pytest.mark.xfail(
-    reason="bug: config._describe reports every `pattern` failure as a bad name, so a mirror "
-    "URL with the wrong scheme is said to need letters and digits, not https:// or file://",
-    strict=True,
-)
 def test_bad_mirror_scheme_says_which_schemes_are_accepted():
     message = config_error({**one_variant(), "data": {"mirrors": ["http://example.org/"]}})
     assert "data.mirrors[0]:" in message

@@ -90,11 +90,6 @@ def test_format_number_missing_is_na(missing):
     assert format_number(missing) == "n/a"
 
 
-@pytest.mark.xfail(
-    reason="bug: format_number only recognises Python floats as missing, so a float32 NaN "
-    "prints as 'nan' instead of 'n/a'",
-    strict=True,
-)
 def test_format_number_float32_nan_is_na():
     assert format_number(np.float32("nan")) == "n/a"
 

@@ -23,15 +23,19 @@ def _constraints() -> dict[str, str]:
 
 def _environment_pins() -> dict[str, str]:
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    pip_section = next(
+        item["pip"] for item in environment["dependencies"] if isinstance(item, dict)
+    )
     return {_normalise(spec.split("==")[0]): spec.split("==")[1] for spec in pip_section}
 
 
 def test_environment_yml_pins_equal_constraints():
     constraints = _constraints()
-    mismatched = {name: (version, constraints.get(name))
-                  for name, version in _environment_pins().items()
-                  if constraints.get(name) != version}
+    mismatched = {
+        name: (version, constraints.get(name))
+        for name, version in _environment_pins().items()
+        if constraints.get(name) != version
+    }
     assert mismatched == {}
 
 

@@ -22,8 +22,13 @@ pytestmark = pytest.mark.e2e
 
 def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """Run Snakemake as a user would, from the workflow's folder."""
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *arguments],
-                          cwd=workdir, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *arguments],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def copy_workflow(target: Path) -> Path:
@@ -47,13 +52,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def jobs_planned(dry_run_output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run, as {rule: count}."""
-    return {rule: int(count) for rule, count in
-            re.findall(r"^(\w+)\s+(\d+)\s*$", dry_run_output, flags=re.M) if rule != "total"}
+    return {
+        rule: int(count)
+        for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", dry_run_output, flags=re.M)
+        if rule != "total"
+    }
 
 
 def test_report_files_exist_and_name_every_variant(built: Path):
     html = (built / "results/report/report.html").read_text()
-    pdf_text = "\n".join(page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages)
+    pdf_text = "\n".join(
+        page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages
+    )
     for text in (html, pdf_text):
         assert "Tiny width study" in text
         assert "w16" in text and "w32" in text
@@ -62,7 +72,9 @@ def test_report_files_exist_and_name_every_variant(built: Path):
 def test_report_numbers_equal_the_summary_table(built: Path):
     summary = pd.read_csv(built / "results/studies/tiny/summary.csv")
     html = (built / "results/report/report.html").read_text()
-    pdf_text = "".join(page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages)
+    pdf_text = "".join(
+        page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages
+    )
     for _, row in summary.iterrows():
         for column in ("test_accuracy_mean", "val_accuracy_mean", "train_accuracy_mean"):
             assert f"{row[column]:.4f}" in html

@@ -17,8 +17,16 @@ from archstudy.datasets import load_prepared
 from archstudy.stats import summarize
 
 # Metrics summarised over seeds, in the order the tables show them.
-METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
-           "test_accuracy", "train_seconds", "epochs_run")
+METRICS = (
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "train_seconds",
+    "epochs_run",
+)
 TABLES = ("summary", "epochs", "per_class", "confusion")
 
 
@@ -53,8 +61,15 @@ def load_runs(members: Sequence[Member], runs_root: Path) -> list[SeedRun]:
         for seed in member.seeds:
             run_dir = runs_root / member.variant_id / f"seed{seed}"
             metrics = json.loads((run_dir / "metrics.json").read_text())
-            runs.append(SeedRun(member.name, seed, metrics, pd.read_csv(run_dir / "history.csv"),
-                                np.load(run_dir / "test_probabilities.npy")))
+            runs.append(
+                SeedRun(
+                    member.name,
+                    seed,
+                    metrics,
+                    pd.read_csv(run_dir / "history.csv"),
+                    np.load(run_dir / "test_probabilities.npy"),
+                )
+            )
     return runs
 
 
@@ -91,8 +106,14 @@ def summary_table(members: Sequence[Member], runs: Sequence[SeedRun]) -> pd.Data
         }
         for metric in METRICS:
             summary = summarize([float(run.metrics[metric]) for run in kept])
-            row.update({f"{metric}_mean": summary.mean, f"{metric}_std": summary.std,
-                        f"{metric}_ci_low": summary.ci_low, f"{metric}_ci_high": summary.ci_high})
+            row.update(
+                {
+                    f"{metric}_mean": summary.mean,
+                    f"{metric}_std": summary.std,
+                    f"{metric}_ci_low": summary.ci_low,
+                    f"{metric}_ci_high": summary.ci_high,
+                }
+            )
         rows.append(row)
     table = pd.DataFrame(rows)
     # The best variant is chosen on validation accuracy: the test set never chooses.
@@ -109,8 +130,9 @@ def epochs_table(runs: Sequence[SeedRun]) -> pd.DataFrame:
     return table[["variant", "seed", *[c for c in table.columns if c not in ("variant", "seed")]]]
 
 
-def per_class_table(runs: Sequence[SeedRun], y_test: np.ndarray,
-                    class_names: Sequence[str]) -> pd.DataFrame:
+def per_class_table(
+    runs: Sequence[SeedRun], y_test: np.ndarray, class_names: Sequence[str]
+) -> pd.DataFrame:
     """Precision, recall and F1 per class on the test set, averaged over a variant's seeds."""
     labels = list(range(len(class_names)))
     rows = []
@@ -119,32 +141,62 @@ def per_class_table(runs: Sequence[SeedRun], y_test: np.ndarray,
             continue
         predicted = run.probabilities.argmax(axis=1)
         precision, recall, f1, support = precision_recall_fscore_support(
-            y_test, predicted, labels=labels, zero_division=0)
+            y_test, predicted, labels=labels, zero_division=0
+        )
         for label in labels:
-            rows.append({"variant": run.variant, "seed": run.seed, "class_index": label,
-                         "class_name": class_names[label], "precision": precision[label],
-                         "recall": recall[label], "f1": f1[label], "support": support[label]})
+            rows.append(
+                {
+                    "variant": run.variant,
+                    "seed": run.seed,
+                    "class_index": label,
+                    "class_name": class_names[label],
+                    "precision": precision[label],
+                    "recall": recall[label],
+                    "f1": f1[label],
+                    "support": support[label],
+                }
+            )
     columns = ["variant", "class_index", "class_name", "precision", "recall", "f1", "support"]
     if not rows:
         return pd.DataFrame(columns=columns)
     per_seed = pd.DataFrame(rows)
-    table = per_seed.groupby(["variant", "class_index", "class_name"], sort=False).agg(
-        precision=("precision", "mean"), recall=("recall", "mean"), f1=("f1", "mean"),
-        support=("support", "first")).reset_index()
+    table = (
+        per_seed.groupby(["variant", "class_index", "class_name"], sort=False)
+        .agg(
+            precision=("precision", "mean"),
+            recall=("recall", "mean"),
+            f1=("f1", "mean"),
+            support=("support", "first"),
+        )
+        .reset_index()
+    )
     return table[columns]
 
 
-def confusion_table(runs: Sequence[SeedRun], y_test: np.ndarray,
-                    class_names: Sequence[str]) -> pd.DataFrame:
+def confusion_table(
+    runs: Sequence[SeedRun], y_test: np.ndarray, class_names: Sequence[str]
+) -> pd.DataFrame:
     """Test-set confusion counts per variant, summed over its seeds (long format)."""
     labels = list(range(len(class_names)))
     totals: dict[str, np.ndarray] = {}
     for run in runs:
+        if run.diverged:  # NaN probabilities would all count as predictions of class 0
+            continue
         counts = confusion_matrix(y_test, run.probabilities.argmax(axis=1), labels=labels)
         totals[run.variant] = totals.get(run.variant, 0) + counts
-    rows = [{"variant": variant, "true_index": t, "true_name": class_names[t],
-             "predicted_index": p, "predicted_name": class_names[p], "count": int(counts[t, p])}
-            for variant, counts in totals.items() for t in labels for p in labels]
+    rows = [
+        {
+            "variant": variant,
+            "true_index": t,
+            "true_name": class_names[t],
+            "predicted_index": p,
+            "predicted_name": class_names[p],
+            "count": int(counts[t, p]),
+        }
+        for variant, counts in totals.items()
+        for t in labels
+        for p in labels
+    ]
     return pd.DataFrame(rows)
 
 
@@ -154,8 +206,9 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(temporary, index=False)
 
 
-def aggregate_study(members: Sequence[Member], runs_root: Path, data_path: Path,
-                    out_dir: Path) -> dict[str, pd.DataFrame]:
+def aggregate_study(
+    members: Sequence[Member], runs_root: Path, data_path: Path, out_dir: Path
+) -> dict[str, pd.DataFrame]:
     """Build and write the study's four tables as `{out_dir}/{table}.csv`."""
     data = load_prepared(data_path)
     runs = load_runs(members, runs_root)

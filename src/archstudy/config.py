@@ -64,8 +64,13 @@ class Hyperparameters:
     @classmethod
     def from_json(cls, values: Mapping[str, Any]) -> Hyperparameters:
         """The inverse of `to_json`."""
-        return cls(**{**values, "hidden": tuple(values["hidden"]),
-                      "activations": tuple(values["activations"])})
+        return cls(
+            **{
+                **values,
+                "hidden": tuple(values["hidden"]),
+                "activations": tuple(values["activations"]),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -134,14 +139,22 @@ def _describe(error: jsonschema.ValidationError) -> str:
         allowed = sorted(schema.get("properties", {}))
         unknown = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
         accepted = ", ".join(allowed) if allowed else "names as described in the schema"
-        return f"{where}: unknown key {unknown[0]!r} (accepted: {accepted})" if unknown else (
-            f"{where}: {error.message}")
+        return (
+            f"{where}: unknown key {unknown[0]!r} (accepted: {accepted})"
+            if unknown
+            else (f"{where}: {error.message}")
+        )
+    if error.validator == "pattern" and "https" in str(error.validator_value):
+        return f"{where}: {value!r} is not an accepted URL (accepted: https:// or file:// URLs)"
     if error.validator == "propertyNames" or error.validator == "pattern":
         bad = value if error.validator == "pattern" else error.message.split("'")[1]
-        return (f"{where}: {bad!r} is not an accepted name (letters, digits, '_', '-', '.', "
-                f"starting with a letter or digit, at most 64 characters)")
+        return (
+            f"{where}: {bad!r} is not an accepted name (letters, digits, '_', '-', '.', "
+            f"starting with a letter or digit, at most 64 characters)"
+        )
     if error.validator == "enum":
-        return f"{where}: {value!r} is not accepted (accepted: {', '.join(map(str, error.validator_value))})"
+        accepted = ", ".join(map(str, error.validator_value))
+        return f"{where}: {value!r} is not accepted (accepted: {accepted})"
     if error.validator == "anyOf" and "variants" in str(error.validator_value):
         return f"{where}: the study has no variants (accepted: a `variants` mapping or a `grid`)"
     if error.validator == "oneOf" and error.context:
@@ -164,8 +177,11 @@ def validate(config: Mapping[str, Any]) -> None:
 def schema_defaults(node: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The `default` of each property of a schema object node (top level by default)."""
     node = load_schema() if node is None else node
-    return {key: prop["default"] for key, prop in node.get("properties", {}).items()
-            if "default" in prop}
+    return {
+        key: prop["default"]
+        for key, prop in node.get("properties", {}).items()
+        if "default" in prop
+    }
 
 
 def _layered(*layers: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,8 +206,14 @@ def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
         return {}
     variants: dict[str, dict[str, Any]] = {}
     for values in itertools.product(*(grid[key] for key in keys)):
-        name = "_".join(f"{key}-{_name_part(value)}" for key, value in zip(keys, values))
-        variants[name[:64]] = dict(zip(keys, values))
+        name = "_".join(
+            f"{key}-{_name_part(value)}" for key, value in zip(keys, values, strict=True)
+        )
+        if len(name) > 64:
+            # Names become folders (at most 64 characters): keep a readable start and make
+            # the end unique with a hash of the whole name.
+            name = f"{name[:55]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        variants[name] = dict(zip(keys, values, strict=True))
     return variants
 
 
@@ -207,7 +229,8 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
             raise ConfigError(
                 f"invalid config: {where}.activation: {len(activations)} activations "
                 f"{list(activations)} for {len(hidden)} hidden layers {list(hidden)} "
-                f"(accepted: one name, or one per hidden layer)")
+                f"(accepted: one name, or one per hidden layer)"
+            )
     hyperparameters = Hyperparameters(
         dataset=values["dataset"],
         hidden=hidden,
@@ -240,7 +263,9 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
         if len(declared) > limits["max_variants"]:
             raise ConfigError(
                 f"invalid config: studies.{study_name}: {len(declared)} variants exceed "
-                f"limits.max_variants = {limits['max_variants']} (raise the limit or shrink the grid)")
+                f"limits.max_variants = {limits['max_variants']} "
+                "(raise the limit or shrink the grid)"
+            )
         members: list[StudyVariant] = []
         for variant_name, overrides in declared.items():
             where = f"studies.{study_name}.variants.{variant_name}"
@@ -254,7 +279,8 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
         if len(datasets) > 1:
             raise ConfigError(
                 f"invalid config: studies.{study_name}: variants use several datasets {datasets} "
-                f"(accepted: one dataset per study; split it into one study per dataset)")
+                f"(accepted: one dataset per study; split it into one study per dataset)"
+            )
         studies[study_name] = Study(
             name=study_name,
             title=study.get("title", study_name),

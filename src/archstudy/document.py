@@ -24,8 +24,19 @@ from archstudy.figures import FIGURES
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATES = REPOSITORY / "report"
-PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "scipy", "matplotlib",
-            "snakemake", "jinja2", "pypandoc-binary", "typst")
+PACKAGES = (
+    "tensorflow",
+    "keras",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
+    "snakemake",
+    "jinja2",
+    "pypandoc-binary",
+    "typst",
+)
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
 # them means no name or title from a config can become markup, HTML or a table separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$@~^\"'=:;,%/?])")
@@ -50,18 +61,25 @@ def escape_markdown(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def _finite(value: Any) -> float | None:
+    """`value` as a float, or None when it is missing or not finite (NaN of any dtype)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def format_number(value: Any, digits: int = 4) -> str:
     """Fixed decimals, `n/a` for missing values; the same rounding everywhere in the report."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{float(value):.{digits}f}"
+    number = _finite(value)
+    return "n/a" if number is None else f"{number:.{digits}f}"
 
 
 def format_count(value: Any) -> str:
     """Integers with thousands separators."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{int(value):,}"
+    number = _finite(value)
+    return "n/a" if number is None else f"{int(number):,}"
 
 
 def _environment() -> jinja2.Environment:
@@ -92,10 +110,16 @@ def _software() -> dict[str, str]:
 def _git_state() -> str:
     """The project's commit and whether the tree had uncommitted changes."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY, check=True,
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPOSITORY, check=True,
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPOSITORY, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=REPOSITORY,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
     return f"{commit} ({'uncommitted changes' if dirty else 'clean tree'})"
@@ -139,9 +163,16 @@ def _study_context(study: StudyInput, figures_target: Path, report_dir: Path) ->
     }
 
 
-def build_context(title: str, author: str | None, studies: Sequence[StudyInput],
-                  dataset_info: Mapping[str, Path], config_text: str, renderer: str,
-                  report_dir: Path, command: str) -> dict[str, Any]:
+def build_context(
+    title: str,
+    author: str | None,
+    studies: Sequence[StudyInput],
+    dataset_info: Mapping[str, Path],
+    config_text: str,
+    renderer: str,
+    report_dir: Path,
+    command: str,
+) -> dict[str, Any]:
     """Everything the templates show, computed here so templates only lay it out."""
     return {
         "title": title,
@@ -149,10 +180,13 @@ def build_context(title: str, author: str | None, studies: Sequence[StudyInput],
         "date": dt.date.today().isoformat(),
         "renderer": renderer,
         "command": command,
-        "studies": [_study_context(study, report_dir / "figures" / study.name, report_dir)
-                    for study in studies],
-        "datasets": {name: json.loads(Path(path).read_text())
-                     for name, path in sorted(dataset_info.items())},
+        "studies": [
+            _study_context(study, report_dir / "figures" / study.name, report_dir)
+            for study in studies
+        ],
+        "datasets": {
+            name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
+        },
         "config_text": config_text,
         "software": _software(),
         "git": _git_state(),

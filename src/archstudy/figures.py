@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -13,13 +14,14 @@ matplotlib.use("Agg")  # files only: no display on clusters or CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from archstudy.atomic import atomic_path  # noqa: E402
 
 # Okabe & Ito's palette stays distinguishable under the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 TRAIN_COLOUR, VALIDATION_COLOUR = PALETTE[0], PALETTE[1]
-STYLE = {
+STYLE: dict[Any, Any] = {  # matplotlib types rc keys as literals; these are all valid
     "figure.dpi": 110,
     "savefig.dpi": 150,
     "font.size": 9,
@@ -33,7 +35,7 @@ STYLE = {
 FIGURES = ("learning_curves", "comparison", "confusion_best")
 
 
-def _save(figure: plt.Figure, path: Path) -> None:
+def _save(figure: Figure, path: Path) -> None:
     """Save atomically and free the figure's memory."""
     with atomic_path(path, suffix=path.suffix) as temporary:
         figure.savefig(temporary, bbox_inches="tight")
@@ -48,8 +50,9 @@ def learning_curves(epochs: pd.DataFrame, variants: Sequence[str], path: Path) -
     columns = max(1, min(4, len(variants)))
     groups = math.ceil(len(variants) / columns)
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(2 * groups, columns, figsize=(2.6 * columns, 3.6 * groups),
-                                    squeeze=False, sharex=False)
+        figure, axes = plt.subplots(
+            2 * groups, columns, figsize=(2.6 * columns, 3.6 * groups), squeeze=False, sharex=False
+        )
         for index in range(groups * columns):
             top = axes[2 * (index // columns)][index % columns]
             bottom = axes[2 * (index // columns) + 1][index % columns]
@@ -60,14 +63,24 @@ def learning_curves(epochs: pd.DataFrame, variants: Sequence[str], path: Path) -
             variant = variants[index]
             mine = epochs[epochs["variant"] == variant]
             for axis, metric in ((top, "loss"), (bottom, "accuracy")):
-                for column, colour, label in ((metric, TRAIN_COLOUR, "train"),
-                                              (f"val_{metric}", VALIDATION_COLOUR, "validation")):
+                for column, colour, label in (
+                    (metric, TRAIN_COLOUR, "train"),
+                    (f"val_{metric}", VALIDATION_COLOUR, "validation"),
+                ):
                     grouped = mine.groupby("epoch")[column]
                     mean, low, high = grouped.mean(), grouped.min(), grouped.max()
-                    axis.plot(mean.index, mean.values, color=colour, label=label, lw=1.4,
-                              marker="o" if len(mean) < 15 else None, markersize=3)
-                    axis.fill_between(mean.index, low.values, high.values, color=colour,
-                                      alpha=0.2, lw=0)
+                    axis.plot(
+                        mean.index,
+                        mean.values,
+                        color=colour,
+                        label=label,
+                        lw=1.4,
+                        marker="o" if len(mean) < 15 else None,
+                        markersize=3,
+                    )
+                    axis.fill_between(
+                        mean.index, low.values, high.values, color=colour, alpha=0.2, lw=0
+                    )
                 axis.set_ylabel(metric)
             top.set_title(variant)
             bottom.set_xlabel("epoch")
@@ -81,16 +94,34 @@ def comparison(summary: pd.DataFrame, path: Path) -> None:
     table = summary.sort_values("test_accuracy_mean")
     positions = np.arange(len(table))
     mean = table["test_accuracy_mean"].to_numpy(dtype=float)
-    error = np.vstack([mean - table["test_accuracy_ci_low"].to_numpy(dtype=float),
-                       table["test_accuracy_ci_high"].to_numpy(dtype=float) - mean])
+    error = np.vstack(
+        [
+            mean - table["test_accuracy_ci_low"].to_numpy(dtype=float),
+            table["test_accuracy_ci_high"].to_numpy(dtype=float) - mean,
+        ]
+    )
     error = np.nan_to_num(error, nan=0.0)
     with plt.rc_context(STYLE):
         figure, axis = plt.subplots(figsize=(6.4, 0.45 * len(table) + 1.2))
         colours = [PALETTE[3] if best else PALETTE[0] for best in table["best"]]
-        axis.barh(positions, mean, xerr=error, color=colours, alpha=0.85, capsize=3,
-                  label="test accuracy (mean, 95% interval)")
-        axis.scatter(table["val_accuracy_mean"], positions, color="black", marker="D", s=14,
-                     zorder=3, label="validation accuracy (mean)")
+        axis.barh(
+            positions,
+            mean,
+            xerr=error,
+            color=colours,
+            alpha=0.85,
+            capsize=3,
+            label="test accuracy (mean, 95% interval)",
+        )
+        axis.scatter(
+            table["val_accuracy_mean"],
+            positions,
+            color="black",
+            marker="D",
+            s=14,
+            zorder=3,
+            label="validation accuracy (mean)",
+        )
         axis.set_yticks(positions, table["variant"])
         finite = mean[np.isfinite(mean)]
         low = float(finite.min()) if finite.size else 0.0
@@ -101,8 +132,9 @@ def comparison(summary: pd.DataFrame, path: Path) -> None:
         _save(figure, path)
 
 
-def confusion(confusion_counts: pd.DataFrame, variant: str, class_names: Sequence[str],
-              path: Path) -> None:
+def confusion(
+    confusion_counts: pd.DataFrame, variant: str, class_names: Sequence[str], path: Path
+) -> None:
     """Counts (left) and row-normalised rates (right) of one variant's test predictions."""
     mine = confusion_counts[confusion_counts["variant"] == variant]
     size = len(class_names)
@@ -112,8 +144,10 @@ def confusion(confusion_counts: pd.DataFrame, variant: str, class_names: Sequenc
     rates = np.divide(counts, rows, out=np.zeros_like(counts, dtype=float), where=rows > 0)
     with plt.rc_context({**STYLE, "axes.grid": False}):
         figure, axes = plt.subplots(1, 2, figsize=(11, 4.8))
-        for axis, values, title, fmt in ((axes[0], counts, "counts", "d"),
-                                         (axes[1], rates, "row-normalised", ".2f")):
+        for axis, values, title, fmt in (
+            (axes[0], counts, "counts", "d"),
+            (axes[1], rates, "row-normalised", ".2f"),
+        ):
             image = axis.imshow(values, cmap="cividis")
             axis.set_title(f"{variant}: {title}")
             axis.set_xticks(range(size), class_names, rotation=45, ha="right")
@@ -123,15 +157,27 @@ def confusion(confusion_counts: pd.DataFrame, variant: str, class_names: Sequenc
             threshold = values.max() / 2 if values.size else 0
             for t in range(size):
                 for p in range(size):
-                    axis.text(p, t, format(values[t, p], fmt), ha="center", va="center",
-                              fontsize=6, color="black" if values[t, p] > threshold else "white")
+                    axis.text(
+                        p,
+                        t,
+                        format(values[t, p], fmt),
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="black" if values[t, p] > threshold else "white",
+                    )
             figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
         figure.tight_layout()
         _save(figure, path)
 
 
-def plot_study(summary: pd.DataFrame, epochs: pd.DataFrame, confusion_counts: pd.DataFrame,
-               class_names: Sequence[str], out_dir: Path) -> None:
+def plot_study(
+    summary: pd.DataFrame,
+    epochs: pd.DataFrame,
+    confusion_counts: pd.DataFrame,
+    class_names: Sequence[str],
+    out_dir: Path,
+) -> None:
     """Write every figure of one study as `{out_dir}/{figure}.png`."""
     variants = list(summary["variant"])
     learning_curves(epochs, variants, out_dir / "learning_curves.png")

@@ -14,12 +14,18 @@ def configure_process(threads: int) -> None:
     Must run before `import keras`: TensorFlow reads these variables once, when it starts.
     """
     threads = max(1, int(threads))
-    for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                     "MKL_NUM_THREADS"):
+    for variable in (
+        "TF_NUM_INTRAOP_THREADS",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    ):
         os.environ[variable] = str(threads)
     # Inter-op parallelism only helps graphs with independent branches; ours are chains.
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # errors only, unless the user says otherwise
+    os.environ.setdefault(
+        "TF_CPP_MIN_LOG_LEVEL", "2"
+    )  # errors only, unless the user says otherwise
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 

@@ -46,12 +46,13 @@ class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
             f"accuracy {logs.get('accuracy', float('nan')):.4f} "
             f"val_loss {logs.get('val_loss', float('nan')):.4f} "
             f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
-            f"({self.seconds[-1]:.1f} s)")
+            f"({self.seconds[-1]:.1f} s)"
+        )
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:
     """Flatten to 784 features and scale pixels to [0, 1] as float32, once per process."""
-    return (images.reshape(len(images), -1).astype(np.float32) / 255.0)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
 
 @dataclass(frozen=True)
@@ -71,33 +72,54 @@ def load_inputs(hyperparameters: Hyperparameters, data_path: Path) -> Inputs:
     """Scale the prepared dataset and hold out validation data from the training split."""
     data = load_prepared(data_path)
     x_fit, y_fit, x_val, y_val = split_validation(
-        _scaled(data.x_train), data.y_train, hyperparameters.validation_split,
-        hyperparameters.validation_method, hyperparameters.validation_seed)
-    return Inputs(x_fit, y_fit, x_val, y_val, _scaled(data.x_test), data.y_test,
-                  len(data.class_names))
+        _scaled(data.x_train),
+        data.y_train,
+        hyperparameters.validation_split,
+        hyperparameters.validation_method,
+        hyperparameters.validation_seed,
+    )
+    return Inputs(
+        x_fit, y_fit, x_val, y_val, _scaled(data.x_test), data.y_test, len(data.class_names)
+    )
 
 
-def train_seed(hyperparameters: Hyperparameters, inputs: Inputs, seed: int, run_dir: Path,
-               runtime: dict[str, Any], log: Log = print) -> dict[str, Any]:
+def train_seed(
+    hyperparameters: Hyperparameters,
+    inputs: Inputs,
+    seed: int,
+    run_dir: Path,
+    runtime: dict[str, Any],
+    log: Log = print,
+) -> dict[str, Any]:
     """Train and evaluate one seed; write its files into `run_dir` and return its metrics."""
     x_fit, y_fit, x_val, y_val = inputs.x_fit, inputs.y_fit, inputs.x_val, inputs.y_val
     x_test, y_test, num_classes = inputs.x_test, inputs.y_test, inputs.num_classes
 
     # One call seeds Python, NumPy and the backend: initial weights and shuffling follow `seed`.
     keras.utils.set_random_seed(seed)
-    model = build_model(hyperparameters, input_size=x_fit.shape[1],
-                        num_classes=num_classes)
-    model.compile(optimizer=build_optimizer(hyperparameters),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = build_model(hyperparameters, input_size=x_fit.shape[1], num_classes=num_classes)
+    model.compile(
+        optimizer=build_optimizer(hyperparameters),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     label = f"variant {hyperparameters.variant_id} seed {seed}"
     epoch_log = EpochLog(label, hyperparameters.epochs, log)
-    log(f"{label}: training {'-'.join(map(str, hyperparameters.hidden)) or 'no hidden layer'} "
-        f"on {len(x_fit)} examples, validating on {len(x_val)}")
+    log(
+        f"{label}: training {'-'.join(map(str, hyperparameters.hidden)) or 'no hidden layer'} "
+        f"on {len(x_fit)} examples, validating on {len(x_val)}"
+    )
     started = time.perf_counter()
     history = model.fit(
-        x_fit, y_fit, batch_size=hyperparameters.batch_size, epochs=hyperparameters.epochs,
-        validation_data=(x_val, y_val), shuffle=True, verbose=0,
-        callbacks=[epoch_log, keras.callbacks.TerminateOnNaN()])
+        x_fit,
+        y_fit,
+        batch_size=hyperparameters.batch_size,
+        epochs=hyperparameters.epochs,
+        validation_data=(x_val, y_val),
+        shuffle=True,
+        verbose=0,
+        callbacks=[epoch_log, keras.callbacks.TerminateOnNaN()],
+    )
     train_seconds = time.perf_counter() - started
 
     evaluate = dict(batch_size=EVALUATION_BATCH_SIZE, verbose=0)
@@ -114,11 +136,13 @@ def train_seed(hyperparameters: Hyperparameters, inputs: Inputs, seed: int, run_
         "seed": seed,
         "hyperparameters": hyperparameters.to_json(),
         "parameters": count_parameters(hyperparameters.hidden, x_fit.shape[1], num_classes),
-        "flops_per_example": flops_per_example(hyperparameters.hidden, x_fit.shape[1],
-                                               num_classes),
-        "train_loss": float(train_loss), "train_accuracy": float(train_accuracy),
-        "val_loss": float(val_loss), "val_accuracy": float(val_accuracy),
-        "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
+        "flops_per_example": flops_per_example(hyperparameters.hidden, x_fit.shape[1], num_classes),
+        "train_loss": float(train_loss),
+        "train_accuracy": float(train_accuracy),
+        "val_loss": float(val_loss),
+        "val_accuracy": float(val_accuracy),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
         "train_seconds": train_seconds,
         "epochs_run": epochs_run,
         "epochs_planned": hyperparameters.epochs,
@@ -129,12 +153,17 @@ def train_seed(hyperparameters: Hyperparameters, inputs: Inputs, seed: int, run_
 
     run_dir.mkdir(parents=True, exist_ok=True)
     model.save(run_dir / "model.keras")
-    columns = {key: history.history[key] for key in ("loss", "accuracy", "val_loss", "val_accuracy")
-               if key in history.history}
+    columns = {
+        key: history.history[key]
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+        if key in history.history
+    }
     rows = ["epoch,loss,accuracy,val_loss,val_accuracy,seconds"]
     for epoch in range(epochs_run):
-        values = [repr(float(columns[key][epoch])) if epoch < len(columns.get(key, [])) else "nan"
-                  for key in ("loss", "accuracy", "val_loss", "val_accuracy")]
+        values = [
+            repr(float(columns[key][epoch])) if epoch < len(columns.get(key, [])) else "nan"
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+        ]
         rows.append(",".join([str(epoch + 1), *values, f"{epoch_log.seconds[epoch]:.4f}"]))
     (run_dir / "history.csv").write_text("\n".join(rows) + "\n")
     np.save(run_dir / "test_probabilities.npy", probabilities)
@@ -153,8 +182,14 @@ def is_complete(run_dir: Path) -> bool:
     return all((run_dir / name).exists() for name in RUN_FILES)
 
 
-def train_variant(hyperparameters: Hyperparameters, seeds: Sequence[int], data_path: Path,
-                  runs_file: Path, runtime: dict[str, Any], log: Log = print) -> None:
+def train_variant(
+    hyperparameters: Hyperparameters,
+    seeds: Sequence[int],
+    data_path: Path,
+    runs_file: Path,
+    runtime: dict[str, Any],
+    log: Log = print,
+) -> None:
     """Train every seed not already done, then write `runs_file` listing them all.
 
     Each seed is written into a temporary directory renamed into place when complete, so a
@@ -162,8 +197,9 @@ def train_variant(hyperparameters: Hyperparameters, seeds: Sequence[int], data_p
     """
     variant_dir = runs_file.parent
     variant_dir.mkdir(parents=True, exist_ok=True)
-    write_text(variant_dir / "hyperparameters.json",
-               json.dumps(hyperparameters.to_json(), indent=2) + "\n")
+    write_text(
+        variant_dir / "hyperparameters.json", json.dumps(hyperparameters.to_json(), indent=2) + "\n"
+    )
     inputs: Inputs | None = None
     for seed in seeds:
         final = seed_dir(variant_dir, seed)
