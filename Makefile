@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= all
+CONFIG ?= config/config.yaml
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -16,13 +17,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-# Builds results/report/report.html and report.pdf for config/config.yaml.
+# Builds results/report/report.html and report.pdf for $(CONFIG) (checked first: a YAML or
+# config mistake is reported with its line, column or key path before anything runs).
 report: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/archstudy check $(CONFIG)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
 
 # Shows what would run, without running it.
 dry-run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --dry-run
+	$(BIN)/archstudy check $(CONFIG)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --dry-run
 
 # The test suite (unit tests and a real end-to-end workflow run on a tiny config).
 test: $(STAMP)

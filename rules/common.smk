@@ -4,10 +4,25 @@ import sys
 import yaml
 from snakemake.utils import min_version, validate
 
-from archstudy.config import build_plan, schema_path
+from archstudy.config import build_plan, load_config_file, schema_path
 from archstudy.errors import ConfigError
 
 min_version("9.0")
+
+DEFAULT_CONFIG = "config/config.yaml"
+try:
+    # Read strictly first: YAML errors with line and column, repeated keys are errors.
+    for path in workflow.overwrite_configfiles or [DEFAULT_CONFIG]:
+        load_config_file(path)
+except ConfigError as error:
+    sys.exit(f"archstudy: {error}")
+
+# The default study, unless the user names their own with --configfile (which would otherwise
+# be merged into it, mixing the default studies into theirs).
+if not workflow.overwrite_configfiles:
+
+    configfile: DEFAULT_CONFIG
+
 
 try:
     # Our own check first: it names the key path, the bad value and what is accepted in one line.

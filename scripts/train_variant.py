@@ -9,10 +9,12 @@ from pathlib import Path
 
 from archstudy.config import Hyperparameters
 from archstudy.logs import step
-from archstudy.runtime import describe_runtime
-from archstudy.training import train_variant
 
+# Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "train_variant") as log:
+    from archstudy.runtime import describe_runtime
+    from archstudy.training import train_variant
+
     train_variant(
         Hyperparameters.from_json(snakemake.params.hyperparameters),
         snakemake.params.seeds,

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+from archstudy.datasets import DATASETS
 from archstudy.errors import ConfigError
 
 SCHEMA_RESOURCE = "schema/config.schema.yaml"
@@ -120,6 +123,48 @@ def load_schema() -> dict[str, Any]:
 def schema_path() -> str:
     """The schema's file path (for `snakemake.utils.validate`)."""
     return str(resources.files("archstudy").joinpath(SCHEMA_RESOURCE))
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a repeated key is an error (YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first defined on line {first_line[key]})",
+                    key_node.start_mark,
+                )
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config strictly: syntax errors and repeated keys name the line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = error.problem or error.context or "not valid YAML"
+        raise ConfigError(f"{path}: {where}: {problem}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if isinstance(data, dict) and "__use_yte__" in data:
+        # Snakemake would evaluate such a file as a template: config is data, never code.
+        raise ConfigError(f"{path}: __use_yte__ is not accepted (a config holds data, not code)")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected keys such as `studies:` at the top level")
+    return data
 
 
 def key_path(parts: Sequence[str | int]) -> str:
@@ -244,7 +289,29 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         validation_method=values["validation_method"],
         validation_seed=int(values["validation_seed"]),
     )
+    # The smallest number of training examples any split method leaves after validation.
+    train_size = DATASETS[hyperparameters.dataset].train_size
+    fit_size = train_size - math.ceil(train_size * hyperparameters.validation_split)
+    if hyperparameters.batch_size > fit_size:
+        raise ConfigError(
+            f"invalid config: {where}.batch_size: {hyperparameters.batch_size} is larger than the "
+            f"{fit_size} training examples of {hyperparameters.dataset} left after validation "
+            f"(accepted: 1 to {fit_size})"
+        )
     return hyperparameters, tuple(int(seed) for seed in values["seeds"])
+
+
+def _check_folder_names(names: Sequence[str]) -> None:
+    """Study names become folders and anchors: two may not differ only in case, '.' or '-'."""
+    seen: dict[str, str] = {}
+    for name in names:
+        folded = name.lower().replace(".", "-")
+        if folded in seen:
+            raise ConfigError(
+                f"invalid config: studies.{name}: collides with studies.{seen[folded]} on "
+                f"case-insensitive disks and in report anchors (accepted: a distinct name)"
+            )
+        seen[folded] = name
 
 
 def build_plan(config: Mapping[str, Any]) -> Plan:
@@ -255,11 +322,19 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
     settings = _layered(schema_defaults(), config)
     limits = _layered(schema_defaults(schema["properties"]["limits"]), settings["limits"])
 
+    _check_folder_names(list(config["studies"]))
     studies: dict[str, Study] = {}
     hyperparameters: dict[str, Hyperparameters] = {}
     seeds: dict[str, set[int]] = {}
     for study_name, study in config["studies"].items():
-        declared = {**expand_grid(study.get("grid", {})), **study.get("variants", {})}
+        generated = expand_grid(study.get("grid", {}))
+        both = sorted(set(generated) & set(study.get("variants", {})))
+        if both:
+            raise ConfigError(
+                f"invalid config: studies.{study_name}.variants.{both[0]}: the name is also "
+                f"generated by the study's grid (accepted: a name the grid does not produce)"
+            )
+        declared = {**generated, **study.get("variants", {})}
         if len(declared) > limits["max_variants"]:
             raise ConfigError(
                 f"invalid config: studies.{study_name}: {len(declared)} variants exceed "

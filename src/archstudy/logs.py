@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 import traceback
@@ -17,28 +18,44 @@ Log = Callable[[str], None]
 
 @contextlib.contextmanager
 def step(log_path: str | Path, name: str) -> Iterator[Log]:
-    """Yield a `log(line)` that writes timestamped lines to the log file and to stderr.
+    """Yield a `log(line)` that writes timestamped lines to the job's log file and the console.
 
+    Everything else written to stderr while the step runs, including the C++ start-up chatter
+    of TensorFlow that no environment variable silences, goes to the log file only.
     A failure the user can fix (ArchstudyError) becomes one line in both places and exit
     status 1; anything else keeps its traceback in the log file, where a bug report needs it.
     """
     path = Path(log_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8", buffering=1) as handle:
+    with path.open("a", encoding="utf-8", buffering=1) as handle, _stderr_into(handle) as console:
 
         def log(line: str) -> None:
-            _write(handle, f"{time.strftime('%H:%M:%S')} [{name}] {line}")
+            stamped = f"{time.strftime('%H:%M:%S')} [{name}] {line}"
+            handle.write(stamped + "\n")
+            console.write(stamped + "\n")
 
         try:
             yield log
         except ArchstudyError as error:
-            _write(handle, f"{time.strftime('%H:%M:%S')} [{name}] error: {error}")
+            log(f"error: {error}")
             sys.exit(1)
-        except Exception:
+        except Exception as error:
             handle.write(traceback.format_exc())
+            console.write(f"[{name}] failed: {type(error).__name__}: {error} (details in {path})\n")
             raise
 
 
-def _write(handle: TextIO, line: str) -> None:
-    handle.write(line + "\n")
-    print(line, file=sys.stderr, flush=True)
+@contextlib.contextmanager
+def _stderr_into(handle: TextIO) -> Iterator[TextIO]:
+    """Point file descriptor 2 at `handle`'s file; yield a stream to the original stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    console = os.fdopen(os.dup(saved), "w", buffering=1, encoding="utf-8")
+    os.dup2(handle.fileno(), 2)
+    try:
+        yield console
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        console.close()

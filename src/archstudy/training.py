@@ -130,7 +130,10 @@ def train_seed(
 
     epochs_run = len(history.history.get("loss", []))
     losses = np.asarray(history.history.get("loss", []), dtype=float)
-    diverged = bool(losses.size and not np.all(np.isfinite(losses)))
+    # TerminateOnNaN stops at the first non-finite batch loss; that epoch's loss is non-finite.
+    non_finite = np.flatnonzero(~np.isfinite(losses))
+    diverged_epoch = int(non_finite[0]) + 1 if non_finite.size else None
+    diverged = diverged_epoch is not None
     metrics: dict[str, Any] = {
         "variant_id": hyperparameters.variant_id,
         "seed": seed,
@@ -147,6 +150,7 @@ def train_seed(
         "epochs_run": epochs_run,
         "epochs_planned": hyperparameters.epochs,
         "stopped": "diverged" if diverged else "completed",
+        "diverged_epoch": diverged_epoch,
         "examples": {"fit": len(x_fit), "validation": len(x_val), "test": len(x_test)},
         "runtime": runtime,
     }
@@ -168,6 +172,11 @@ def train_seed(
     (run_dir / "history.csv").write_text("\n".join(rows) + "\n")
     np.save(run_dir / "test_probabilities.npy", probabilities)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if diverged:
+        log(
+            f"{label}: diverged in epoch {diverged_epoch} (non-finite loss); recorded as "
+            "diverged, left out of the statistics, and the study carries on"
+        )
     log(f"{label}: test accuracy {test_accuracy:.4f}, {train_seconds:.1f} s")
     return metrics
 

@@ -1,0 +1,43 @@
+"""The `archstudy` command: check study configs before running them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from archstudy.config import build_plan, load_config_file
+from archstudy.errors import ArchstudyError
+
+
+def check(paths: Sequence[str]) -> int:
+    """Validate each config file on its own; print one line per file."""
+    failures = 0
+    for path in paths:
+        try:
+            plan = build_plan(load_config_file(path))
+        except ArchstudyError as error:
+            print(f"archstudy: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        runs = sum(len(seeds) for seeds in plan.seeds.values())
+        print(
+            f"{path}: ok, {len(plan.studies)} studies, {len(plan.hyperparameters)} unique "
+            f"networks, {runs} training runs"
+        )
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="archstudy", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    check_parser = commands.add_parser(
+        "check", help="validate config files (syntax with line and column, keys, values)"
+    )
+    check_parser.add_argument("paths", nargs="+", metavar="CONFIG")
+    arguments = parser.parse_args(argv)
+    return check(arguments.paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
