@@ -49,6 +49,7 @@ METRIC_KEYS = {
     "epochs_run",
     "epochs_planned",
     "stopped",
+    "diverged_epoch",
     "examples",
     "runtime",
 }
@@ -153,6 +154,7 @@ def test_metrics_hold_every_key_and_consistent_counts(trained):
     assert examples["test"] == N_TEST
     assert metrics["epochs_run"] == metrics["epochs_planned"] == HYPERPARAMETERS.epochs
     assert metrics["stopped"] == "completed"
+    assert metrics["diverged_epoch"] is None
     assert metrics["runtime"] == RUNTIME
     assert metrics["train_seconds"] > 0
     for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
@@ -260,6 +262,7 @@ def test_diverging_run_is_stopped_and_marked(data_path, tmp_path):
     train_variant(exploding, [0], data_path, variant_dir / "runs.json", RUNTIME, Log())
     metrics = json.loads((variant_dir / "seed0" / "metrics.json").read_text())
     assert metrics["stopped"] == "diverged"
+    assert metrics["diverged_epoch"] == 1  # the first epoch's loss is already non-finite
     assert metrics["epochs_run"] < metrics["epochs_planned"] == 3
     history = pd.read_csv(variant_dir / "seed0" / "history.csv")
     assert len(history) == metrics["epochs_run"]
