@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from pypdf import PdfReader
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ROOT / "tests" / "configs" / "tiny.yaml"
-WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config")
+from workflow_support import TINY, copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
 
 def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """Run Snakemake as a user would, from the workflow's folder."""
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *arguments],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-def copy_workflow(target: Path) -> Path:
-    for name in WORKFLOW_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name)
-        else:
-            shutil.copy(source, target / name)
-    shutil.copy(TINY, target / "study.yaml")
-    return target
+    return run_snakemake(workdir, *arguments)
 
 
 @pytest.fixture(scope="module")
