@@ -182,7 +182,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
-        unknown = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
+        unknown = sorted(set(value) - set(allowed), key=str) if isinstance(value, dict) else []
         accepted = ", ".join(allowed) if allowed else "names as described in the schema"
         return (
             f"{where}: unknown key {unknown[0]!r} (accepted: {accepted})"
