@@ -1,4 +1,4 @@
-# Per study: tables over seeds, then figures from those tables.
+# Per study: tables over seeds, then figures from those tables; per dataset: sample images.
 
 
 rule aggregate_study:
@@ -20,6 +20,7 @@ rule plot_study:
         summary="results/studies/{study}/summary.csv",
         epochs="results/studies/{study}/epochs.csv",
         confusion="results/studies/{study}/confusion.csv",
+        misclassified="results/studies/{study}/misclassified.csv",
         data=get_study_data,
     output:
         expand("results/studies/{{study}}/figures/{figure}.png", figure=STUDY_FIGURES),
@@ -27,3 +28,14 @@ rule plot_study:
         "logs/plot_study/{study}.log",
     script:
         "../scripts/plot_study.py"
+
+
+rule plot_dataset:
+    input:
+        "results/data/{dataset}.npz",
+    output:
+        "results/data/{dataset}.samples.png",
+    log:
+        "logs/plot_dataset/{dataset}.log",
+    script:
+        "../scripts/plot_dataset.py"

@@ -72,14 +72,18 @@ def get_study_members(wildcards):
 
 
 def get_report_inputs(wildcards):
-    """Every study's tables and figures, and every dataset's description."""
+    """Every study's tables and figures, every dataset's description and sample images."""
     inputs = []
     for study in PLAN.studies:
         inputs += [f"results/studies/{study}/{table}.csv" for table in STUDY_TABLES]
         inputs += [
             f"results/studies/{study}/figures/{figure}.png" for figure in STUDY_FIGURES
         ]
-    inputs += [f"results/data/{dataset}.json" for dataset in PLAN.datasets]
+    for dataset in PLAN.datasets:
+        inputs += [
+            f"results/data/{dataset}.json",
+            f"results/data/{dataset}.samples.png",
+        ]
     return inputs
 
 
@@ -109,5 +113,22 @@ def get_rebuild_command(wildcards):
     )
 
 
-STUDY_TABLES = ("summary", "epochs", "per_class", "confusion")
-STUDY_FIGURES = ("learning_curves", "comparison", "confusion_best")
+# The files each study's rules write; equal to archstudy.aggregate.TABLES and
+# archstudy.figures.FIGURES (a unit test checks), without importing them here.
+STUDY_TABLES = (
+    "summary",
+    "epochs",
+    "per_class",
+    "confusion",
+    "pairwise",
+    "misclassified",
+)
+STUDY_FIGURES = (
+    "learning_curves",
+    "overfitting_gap",
+    "comparison",
+    "tradeoffs",
+    "confusion_best",
+    "confusion_variants",
+    "misclassified",
+)

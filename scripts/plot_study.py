@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-import pandas as pd
-
+from archstudy.aggregate import read_table
 from archstudy.datasets import load_prepared
 from archstudy.figures import plot_study
 from archstudy.logs import step
@@ -11,9 +10,7 @@ from archstudy.logs import step
 with step(snakemake.log[0], "plot_study") as log:
     log(f"plotting study {snakemake.wildcards.study}")
     plot_study(
-        pd.read_csv(snakemake.input.summary),
-        pd.read_csv(snakemake.input.epochs),
-        pd.read_csv(snakemake.input.confusion),
-        load_prepared(Path(snakemake.input.data)).class_names,
+        {name: read_table(Path(path)) for name, path in snakemake.input.items() if name != "data"},
+        load_prepared(Path(snakemake.input.data)),
         Path(snakemake.output[0]).parent,
     )

@@ -21,18 +21,23 @@ with step(snakemake.log[0], "render_report") as log:
         )
         for study in params.studies
     ]
-    datasets = {Path(path).stem: Path(path) for path in snakemake.input if path.endswith(".json")}
+    data_files = [Path(path) for path in snakemake.input if path.startswith("results/data/")]
     renderer = available_renderer()
     report_dir = Path(output.markdown).parent
     context = build_context(
         params.title,
         params.author,
         studies,
-        datasets,
+        {path.stem: path for path in data_files if path.suffix == ".json"},
         params.config_text,
         renderer,
         report_dir,
         params.command,
+        dataset_samples={
+            path.name.removesuffix(".samples.png"): path
+            for path in data_files
+            if path.name.endswith(".samples.png")
+        },
     )
     log(f"writing {output.markdown}")
     write_markdown(context, Path(output.markdown))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from sklearn.metrics import confusion_matrix
 
 from archstudy.aggregate import (
+    TABLES,
     Member,
     aggregate_study,
     confusion_table,
@@ -21,6 +23,7 @@ from archstudy.aggregate import (
     per_class_table,
     summary_table,
 )
+from archstudy.figures import FIGURES
 
 CLASS_NAMES = ("cat", "dog", "eel")
 Y_TEST = np.array([0, 1, 2, 0, 1, 2], dtype=np.uint8)
@@ -299,18 +302,28 @@ def test_epochs_table_stacks_every_seed(runs_root):
     assert len(table[(table["variant"] == "unstable") & (table["seed"] == 2)]) == 1
 
 
-def test_aggregate_study_writes_four_csvs(runs_root, tmp_path):
+def test_aggregate_study_writes_every_table(runs_root, tmp_path):
     data_path = write_prepared(tmp_path / "data.npz")
     out_dir = tmp_path / "tables"
     tables = aggregate_study(MEMBERS, runs_root, data_path, out_dir)
-    assert sorted(path.name for path in out_dir.iterdir()) == [
-        "confusion.csv",
-        "epochs.csv",
-        "per_class.csv",
-        "summary.csv",
-    ]
+    assert sorted(path.name for path in out_dir.iterdir()) == sorted(
+        f"{name}.csv" for name in TABLES
+    )
     summary = pd.read_csv(out_dir / "summary.csv")
     assert list(summary.loc[summary["best"], "variant"]) == ["wide"]
     assert summary.set_index("variant").loc["wide", "test_accuracy_mean"] == pytest.approx(0.82)
     for name, table in tables.items():
         assert len(pd.read_csv(out_dir / f"{name}.csv")) == len(table)
+
+
+def smk_tuple(name: str) -> tuple[str, ...]:
+    """A tuple of strings assigned to `name` in rules/common.smk."""
+    text = (Path(__file__).resolve().parents[1] / "rules" / "common.smk").read_text()
+    match = re.search(rf"^{name} = \(([^)]*)\)", text, flags=re.M)
+    assert match, f"{name} not found in rules/common.smk"
+    return tuple(re.findall(r'"([^"]+)"', match.group(1)))
+
+
+def test_workflow_constants_name_the_files_the_package_writes():
+    assert smk_tuple("STUDY_TABLES") == TABLES
+    assert smk_tuple("STUDY_FIGURES") == FIGURES

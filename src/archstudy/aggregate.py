@@ -1,8 +1,10 @@
-"""Per-study tables from the seed runs: summary, epochs, per-class scores, confusion counts."""
+"""Per-study tables from the seed runs: summary, epochs, per-class scores, confusion counts,
+pairwise comparisons and the best variant's most confident mistakes."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +15,9 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from archstudy.atomic import atomic_path
+from archstudy.comparisons import pairwise_table
 from archstudy.datasets import load_prepared
-from archstudy.stats import summarize
+from archstudy.stats import pareto_front, summarize
 
 # Metrics summarised over seeds, in the order the tables show them.
 METRICS = (
@@ -27,7 +30,28 @@ METRICS = (
     "train_seconds",
     "epochs_run",
 )
-TABLES = ("summary", "epochs", "per_class", "confusion")
+TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
+# A variant whose mean test accuracy is within this margin of always predicting the most
+# common class has learned nothing useful (all-zero initialisation, for example).
+DEGENERATE_MARGIN = 0.05
+# How many of the best variant's most confident mistakes the gallery shows.
+GALLERY_SIZE = 16
+RUNTIME_KEYS = ("host", "platform", "cpu", "backend", "device", "threads")
+# Columns that hold names: a variant or class called "128" must stay text when read back.
+TEXT_COLUMNS = (
+    "variant",
+    "variant_id",
+    "best_variant",
+    "other",
+    "hidden",
+    "activations",
+    "class_name",
+    "true_name",
+    "predicted_name",
+    "stopped",
+    "status",
+    *RUNTIME_KEYS,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +77,11 @@ class SeedRun:
     def diverged(self) -> bool:
         return bool(self.metrics.get("stopped") == "diverged")
 
+    @property
+    def predictions(self) -> np.ndarray:
+        """The predicted class of every test example."""
+        return np.asarray(self.probabilities.argmax(axis=1))
+
 
 def load_runs(members: Sequence[Member], runs_root: Path) -> list[SeedRun]:
     """Read every seed each member asks for from `runs_root/{variant_id}/seed{seed}/`."""
@@ -73,14 +102,45 @@ def load_runs(members: Sequence[Member], runs_root: Path) -> list[SeedRun]:
     return runs
 
 
+def chance_accuracy(y_test: np.ndarray) -> float:
+    """The test accuracy of always predicting the most common test class."""
+    return float(np.bincount(y_test).max() / len(y_test)) if len(y_test) else 0.0
+
+
 def _describe_layers(values: Sequence[Any]) -> str:
     return "-".join(str(value) for value in values) or "none"
 
 
-def summary_table(members: Sequence[Member], runs: Sequence[SeedRun]) -> pd.DataFrame:
-    """One row per variant: hyperparameters, cost, and each metric's mean/std/95% interval.
+def _joined(values: Sequence[Any]) -> str:
+    """Distinct values in first-seen order, e.g. seeds that ran on two hosts: 'a, b'."""
+    return ", ".join(dict.fromkeys(str(value) for value in values if value is not None))
+
+
+def _stopped(runs: Sequence[SeedRun]) -> str:
+    """Why training stopped, as the runs say it: 'completed', or 'completed ×2, diverged ×1'."""
+    counts = Counter(str(run.metrics.get("stopped", "unknown")) for run in runs)
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{reason} ×{count}" for reason, count in counts.items())
+
+
+def _status(kept: Sequence[SeedRun], test_accuracy: float, chance: float) -> str:
+    """'diverged' (no seed finished), 'degenerate' (about chance accuracy) or 'ok'."""
+    if not kept:
+        return "diverged"
+    if test_accuracy <= chance + DEGENERATE_MARGIN:
+        return "degenerate"
+    return "ok"
+
+
+def summary_table(
+    members: Sequence[Member], runs: Sequence[SeedRun], chance: float = 0.0
+) -> pd.DataFrame:
+    """One row per variant: hyperparameters, cost, status, and each metric's mean, std and
+    95% interval over seeds.
 
     Diverged seeds are counted but left out of the statistics, which would otherwise be NaN.
+    `chance` is the accuracy of always predicting the most common class.
     """
     rows = []
     for member in members:
@@ -88,6 +148,9 @@ def summary_table(members: Sequence[Member], runs: Sequence[SeedRun]) -> pd.Data
         kept = [run for run in mine if not run.diverged]
         first = mine[0].metrics
         hp = first["hyperparameters"]
+        examples = first.get("examples", {})
+        runtimes = [run.metrics.get("runtime", {}) for run in mine]
+        epochs_run = [int(run.metrics["epochs_run"]) for run in mine]
         row: dict[str, Any] = {
             "variant": member.name,
             "variant_id": member.variant_id,
@@ -103,6 +166,14 @@ def summary_table(members: Sequence[Member], runs: Sequence[SeedRun]) -> pd.Data
             "diverged": len(mine) - len(kept),
             "parameters": first["parameters"],
             "flops_per_example": first["flops_per_example"],
+            "epochs_planned": first.get("epochs_planned", hp["epochs"]),
+            "epochs_run_min": min(epochs_run),
+            "epochs_run_max": max(epochs_run),
+            "stopped": _stopped(mine),
+            "fit_examples": examples.get("fit"),
+            "validation_examples": examples.get("validation"),
+            "test_examples": examples.get("test"),
+            **{key: _joined([runtime.get(key) for runtime in runtimes]) for key in RUNTIME_KEYS},
         }
         for metric in METRICS:
             summary = summarize([float(run.metrics[metric]) for run in kept])
@@ -114,18 +185,27 @@ def summary_table(members: Sequence[Member], runs: Sequence[SeedRun]) -> pd.Data
                     f"{metric}_ci_high": summary.ci_high,
                 }
             )
+        row["status"] = _status(kept, row["test_accuracy_mean"], chance)
         rows.append(row)
     table = pd.DataFrame(rows)
     # The best variant is chosen on validation accuracy: the test set never chooses.
     table["best"] = False
     if table["val_accuracy_mean"].notna().any():
         table.loc[table["val_accuracy_mean"].idxmax(), "best"] = True
+    # Cheapest-for-its-accuracy variants: nothing else is both cheaper and more accurate.
+    accuracy = table["test_accuracy_mean"]
+    table["pareto_parameters"] = pareto_front(table["parameters"], accuracy)
+    table["pareto_seconds"] = pareto_front(table["train_seconds_mean"], accuracy)
     return table
 
 
 def epochs_table(runs: Sequence[SeedRun]) -> pd.DataFrame:
-    """Every epoch of every seed, long format, for learning curves."""
-    frames = [run.history.assign(variant=run.variant, seed=run.seed) for run in runs]
+    """Every epoch of every seed, long format, for learning curves; `diverged` marks the
+    epochs of seeds whose training diverged."""
+    frames = [
+        run.history.assign(variant=run.variant, seed=run.seed, diverged=run.diverged)
+        for run in runs
+    ]
     table = pd.concat(frames, ignore_index=True)
     return table[["variant", "seed", *[c for c in table.columns if c not in ("variant", "seed")]]]
 
@@ -139,9 +219,8 @@ def per_class_table(
     for run in runs:
         if run.diverged:
             continue
-        predicted = run.probabilities.argmax(axis=1)
         precision, recall, f1, support = precision_recall_fscore_support(
-            y_test, predicted, labels=labels, zero_division=0
+            y_test, run.predictions, labels=labels, zero_division=0
         )
         for label in labels:
             rows.append(
@@ -182,7 +261,7 @@ def confusion_table(
     for run in runs:
         if run.diverged:  # NaN probabilities would all count as predictions of class 0
             continue
-        counts = confusion_matrix(y_test, run.probabilities.argmax(axis=1), labels=labels)
+        counts = confusion_matrix(y_test, run.predictions, labels=labels)
         totals[run.variant] = totals.get(run.variant, 0) + counts
     rows = [
         {
@@ -197,7 +276,61 @@ def confusion_table(
         for t in labels
         for p in labels
     ]
-    return pd.DataFrame(rows)
+    columns = ["variant", "true_index", "true_name", "predicted_index", "predicted_name", "count"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def misclassified_table(
+    runs: Sequence[SeedRun],
+    variant: str | None,
+    y_test: np.ndarray,
+    class_names: Sequence[str],
+    limit: int = GALLERY_SIZE,
+) -> pd.DataFrame:
+    """The test images `variant` got wrong with the highest confidence, over all its completed
+    seeds; an image wrong in several seeds appears once, with its most confident mistake."""
+    columns = [
+        "variant",
+        "seed",
+        "index",
+        "true_index",
+        "true_name",
+        "predicted_index",
+        "predicted_name",
+        "confidence",
+    ]
+    rows = []
+    for run in runs:
+        if run.variant != variant or run.diverged:
+            continue
+        predicted = run.predictions
+        for index in np.flatnonzero(predicted != y_test):
+            rows.append(
+                {
+                    "variant": variant,
+                    "seed": run.seed,
+                    "index": int(index),
+                    "true_index": int(y_test[index]),
+                    "true_name": class_names[int(y_test[index])],
+                    "predicted_index": int(predicted[index]),
+                    "predicted_name": class_names[int(predicted[index])],
+                    "confidence": float(run.probabilities[index, predicted[index]]),
+                }
+            )
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.sort_values(["confidence", "seed", "index"], ascending=[False, True, True])
+    return table.drop_duplicates("index").head(limit).reset_index(drop=True)
+
+
+def correct_answers(
+    runs: Sequence[SeedRun], y_test: np.ndarray
+) -> dict[str, dict[int, np.ndarray]]:
+    """Per variant, per completed seed: which test examples it classified correctly."""
+    correct: dict[str, dict[int, np.ndarray]] = {}
+    for run in runs:
+        if not run.diverged:
+            correct.setdefault(run.variant, {})[run.seed] = run.predictions == y_test
+    return correct
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -206,17 +339,31 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(temporary, index=False)
 
 
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table written by `write_csv`, keeping name columns as text."""
+    return pd.read_csv(
+        path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False, na_values=[""]
+    )
+
+
 def aggregate_study(
     members: Sequence[Member], runs_root: Path, data_path: Path, out_dir: Path
 ) -> dict[str, pd.DataFrame]:
-    """Build and write the study's four tables as `{out_dir}/{table}.csv`."""
+    """Build and write the study's tables as `{out_dir}/{table}.csv`."""
     data = load_prepared(data_path)
     runs = load_runs(members, runs_root)
+    summary = summary_table(members, runs, chance_accuracy(data.y_test))
+    best = summary.loc[summary["best"], "variant"]
+    best_variant = str(best.iloc[0]) if len(best) else None
     tables = {
-        "summary": summary_table(members, runs),
+        "summary": summary,
         "epochs": epochs_table(runs),
         "per_class": per_class_table(runs, data.y_test, data.class_names),
         "confusion": confusion_table(runs, data.y_test, data.class_names),
+        "pairwise": pairwise_table(
+            correct_answers(runs, data.y_test), best_variant, [m.name for m in members]
+        ),
+        "misclassified": misclassified_table(runs, best_variant, data.y_test, data.class_names),
     }
     for name, table in tables.items():
         write_csv(table, out_dir / f"{name}.csv")

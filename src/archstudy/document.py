@@ -1,45 +1,48 @@
-"""The report's Markdown: one explicit context from the study tables, rendered by Jinja2."""
+"""The report's Markdown: one explicit context from the study tables, rendered by Jinja2.
+
+Every number the templates show is formatted here (findings.py holds the formats and the
+sentences); the templates only lay the context out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-import os
-import platform
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pandas as pd
 
+from archstudy import provenance
+from archstudy.aggregate import DEGENERATE_MARGIN, GALLERY_SIZE, read_table
 from archstudy.atomic import write_text
+from archstudy.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
 from archstudy.figures import FIGURES
-
-REPOSITORY = Path(__file__).resolve().parents[2]
-TEMPLATES = REPOSITORY / "report"
-PACKAGES = (
-    "tensorflow",
-    "keras",
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "scipy",
-    "matplotlib",
-    "snakemake",
-    "jinja2",
-    "pypandoc-binary",
-    "typst",
+from archstudy.findings import (
+    comparisons,
+    epochs_text,
+    estimate,
+    finding,
+    format_count,
+    format_interval,
+    format_number,
+    format_p,
+    pareto_text,
+    status_text,
+    verdict_text,
 )
+from archstudy.stats import ALPHA, CONFIDENCE, EXACT_BELOW
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "report"
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
 # them means no name or title from a config can become markup, HTML or a table separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$@~^\"'=:;,%/?])")
+BEST_MARK = "★"
 
 
 @dataclass(frozen=True)
@@ -61,27 +64,6 @@ def escape_markdown(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _finite(value: Any) -> float | None:
-    """`value` as a float, or None when it is missing or not finite (NaN of any dtype)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def format_number(value: Any, digits: int = 4) -> str:
-    """Fixed decimals, `n/a` for missing values; the same rounding everywhere in the report."""
-    number = _finite(value)
-    return "n/a" if number is None else f"{number:.{digits}f}"
-
-
-def format_count(value: Any) -> str:
-    """Integers with thousands separators."""
-    number = _finite(value)
-    return "n/a" if number is None else f"{int(number):,}"
-
-
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -97,70 +79,183 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def _software() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
+def _copy(source: Path, target: Path, report_dir: Path) -> str:
+    """Copy a figure beside the report; return its path relative to the report."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target.relative_to(report_dir).as_posix()
 
 
-def _git_state() -> str:
-    """The project's commit and whether the tree had uncommitted changes."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPOSITORY, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=REPOSITORY,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return f"{commit} ({'uncommitted changes' if dirty else 'clean tree'})"
+def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per variant: its settings, results, costs and status as display text."""
+    rows = []
+    for record in summary.to_dict(orient="records"):
+        rows.append(
+            {
+                "variant": record["variant"],
+                "mark": BEST_MARK if record["best"] else "",
+                "status": status_text(record),
+                "flagged": record["status"] != "ok" or bool(record["diverged"]),
+                "hidden": record["hidden"],
+                "activations": record["activations"],
+                "initializer": record["kernel_initializer"],
+                "optimizer": record["optimizer"],
+                "learning_rate": f"{record['learning_rate']:g}",
+                "batch_size": str(record["batch_size"]),
+                "validation_split": f"{record['validation_split']:g}",
+                "accuracy": {
+                    split: estimate(record, f"{prefix}_accuracy")
+                    for split, prefix in (("train", "train"), ("val", "val"), ("test", "test"))
+                },
+                "loss": {
+                    split: estimate(record, f"{prefix}_loss")
+                    for split, prefix in (("train", "train"), ("val", "val"), ("test", "test"))
+                },
+                "parameters": format_count(record["parameters"]),
+                "mflops": format_number(record["flops_per_example"] / 1e6, 3),
+                "epochs": epochs_text(record),
+                "stopped": record["stopped"],
+                "seconds": estimate(record, "train_seconds", 1),
+                "pareto": pareto_text(record),
+            }
+        )
+    return rows
 
 
-def _hardware() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} logical cores"
+def _flags(summary: pd.DataFrame, chance: float | None) -> list[str]:
+    """Sentences for every diverged seed and degenerate variant of a study."""
+    notes = []
+    for record in summary.to_dict(orient="records"):
+        name, seeds, diverged = record["variant"], int(record["seeds"]), int(record["diverged"])
+        if record["status"] == "diverged":
+            notes.append(
+                f"{name}: every seed diverged (non-finite loss); it has no statistics, "
+                "curves or confusion matrix."
+            )
+        elif diverged:
+            notes.append(
+                f"{name}: {diverged} of {seeds} seeds diverged (non-finite loss); they are left "
+                "out of every mean, interval, test and figure."
+            )
+        if record["status"] == "degenerate":
+            level = f" ({format_number(chance)})" if chance is not None else ""
+            notes.append(
+                f"{name} is degenerate: its mean test accuracy "
+                f"{format_number(record['test_accuracy_mean'])} is within "
+                f"{DEGENERATE_MARGIN:g} of always predicting the most common class{level}."
+            )
+    return notes
 
 
-def _study_context(study: StudyInput, figures_target: Path, report_dir: Path) -> dict[str, Any]:
-    summary = pd.read_csv(study.tables_dir / "summary.csv")
-    records = summary.to_dict(orient="records")
-    best = next((row for row in records if row["best"]), None)
-    figures = {}
-    for figure in FIGURES:
-        source = study.figures_dir / f"{figure}.png"
-        target = figures_target / f"{figure}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        figures[figure] = target.relative_to(report_dir).as_posix()
-    diverged = int(summary["diverged"].sum())
+def _tests(pairwise: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
+    """The verdict per other variant and the seed-by-seed McNemar rows, as display text."""
+    verdicts = comparisons(pairwise, summary)
+    rows = [
+        {
+            "other": item["other"],
+            "difference": format_number(item["difference"]),
+            "interval": format_interval(item["ci_low"], item["ci_high"]),
+            "pairs": f"{item['significant_pairs']} of {item['pairs']}",
+            "max_p": format_p(item["max_p_holm"]),
+            "paired_p": format_p(item["paired_p_holm"]),
+            "verdict": verdict_text(item),
+        }
+        for item in verdicts
+    ]
+    mcnemar = [
+        {
+            "other": record["other"],
+            "seed": str(record["seed"]),
+            "accuracies": (
+                f"{format_number(record['best_accuracy'])} / "
+                f"{format_number(record['other_accuracy'])}"
+            ),
+            "discordant": f"{int(record['best_only'])} / {int(record['other_only'])}",
+            "method": "exact" if record["exact"] else "χ²",
+            "p": format_p(record["p_value"]),
+            "p_holm": format_p(record["p_holm"]),
+            "significant": "yes" if record["significant"] else "no",
+        }
+        for record in pairwise[pairwise["test"] == "mcnemar"].to_dict(orient="records")
+    ]
+    supported = sum(1 for item in verdicts if item["supported"] and item["difference"] > 0)
+    return {
+        "verdicts": verdicts,
+        "rows": rows,
+        "mcnemar": mcnemar,
+        "support": (
+            f"{supported} of {len(verdicts)} other{'s' if len(verdicts) > 1 else ''}"
+            if verdicts
+            else "n/a"
+        ),
+    }
+
+
+def _per_class(per_class: pd.DataFrame, best: str | None) -> list[dict[str, str]]:
+    mine = per_class[per_class["variant"] == best]
+    return [
+        {
+            "name": str(record["class_name"]),
+            "precision": format_number(record["precision"]),
+            "recall": format_number(record["recall"]),
+            "f1": format_number(record["f1"]),
+            "support": format_count(record["support"]),
+        }
+        for record in mine.to_dict(orient="records")
+    ]
+
+
+def _study_context(
+    study: StudyInput, chance: float | None, figures_target: Path, report_dir: Path
+) -> dict[str, Any]:
+    summary = read_table(study.tables_dir / "summary.csv")
+    pairwise = read_table(study.tables_dir / "pairwise.csv")
+    best_rows = summary[summary["best"]]
+    best = best_rows.iloc[0].to_dict() if len(best_rows) else None
+    tests = _tests(pairwise, summary)
+    figures = {
+        figure: _copy(
+            study.figures_dir / f"{figure}.png", figures_target / f"{figure}.png", report_dir
+        )
+        for figure in FIGURES
+    }
+    anchor = f"study-{study.name.lower().replace('.', '-')}"
     return {
         "name": study.name,
-        "anchor": f"study-{study.name.lower().replace('.', '-')}",
+        "anchor": anchor,
         "title": study.title,
         "description": study.description,
         "dataset": study.dataset,
-        "seeds": list(study.seeds),
-        "variants": records,
-        "best": best,
-        "diverged": diverged,
+        "seeds": ", ".join(str(seed) for seed in study.seeds),
+        "seed_count": len(study.seeds),
+        "variants": _variant_rows(summary),
+        "best": None
+        if best is None
+        else {
+            "variant": best["variant"],
+            "val_accuracy": format_number(best["val_accuracy_mean"]),
+            "test_accuracy": format_number(best["test_accuracy_mean"]),
+            "test_interval": format_interval(
+                best["test_accuracy_ci_low"], best["test_accuracy_ci_high"]
+            ),
+        },
+        "finding": finding(summary, tests["verdicts"]),
+        "flags": _flags(summary, chance),
+        "tests": tests,
+        "per_class": _per_class(
+            read_table(study.tables_dir / "per_class.csv"),
+            None if best is None else best["variant"],
+        ),
+        "gallery_size": GALLERY_SIZE,
         "figures": figures,
+        "summary": summary,
     }
+
+
+def _chance(info: Mapping[str, Any]) -> float | None:
+    """Accuracy of always predicting the most common test class, from the dataset description."""
+    counts = info.get("class_counts", {}).get("test")
+    return max(counts.values()) / sum(counts.values()) if counts else None
 
 
 def build_context(
@@ -172,25 +267,61 @@ def build_context(
     renderer: str,
     report_dir: Path,
     command: str,
+    dataset_samples: Mapping[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Everything the templates show, computed here so templates only lay it out."""
+    datasets = {
+        name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
+    }
+    samples = {
+        name: _copy(Path(path), report_dir / "figures" / "datasets" / f"{name}.png", report_dir)
+        for name, path in sorted((dataset_samples or {}).items())
+    }
+    contexts = [
+        _study_context(
+            study,
+            _chance(datasets.get(study.dataset, {})),
+            report_dir / "figures" / study.name,
+            report_dir,
+        )
+        for study in studies
+    ]
+    summaries = [context.pop("summary") for context in contexts]
     return {
         "title": title,
         "author": author,
         "date": dt.date.today().isoformat(),
         "renderer": renderer,
         "command": command,
-        "studies": [
-            _study_context(study, report_dir / "figures" / study.name, report_dir)
-            for study in studies
+        "studies": contexts,
+        "datasets": [
+            {
+                "name": name,
+                "train": format_count(info["sizes"]["train"]),
+                "test": format_count(info["sizes"]["test"]),
+                "classes": str(len(info["class_names"])),
+                "pixel_mean": format_number(info["train_pixel_mean"]),
+                "pixel_std": format_number(info["train_pixel_std"]),
+                "chance": format_number(_chance(info)),
+                "files": info["files"],
+                "samples": samples.get(name),
+            }
+            for name, info in datasets.items()
         ],
-        "datasets": {
-            name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
+        "flagged": any(context["flags"] for context in contexts),
+        "methods": {
+            "confidence": f"{CONFIDENCE:.0%}",
+            "alpha": f"{ALPHA:.2g}",
+            "exact_below": EXACT_BELOW,
+            "min_seeds": MIN_SEEDS_FOR_PAIRED_TEST,
+            "degenerate_margin": f"{DEGENERATE_MARGIN:g}",
         },
+        "splits": provenance.splits(summaries, [study.dataset for study in studies]),
+        "training_hardware": provenance.training_hardware(summaries),
         "config_text": config_text,
-        "software": _software(),
-        "git": _git_state(),
-        "hardware": _hardware(),
+        "software": provenance.software(),
+        "git": provenance.git_state(),
+        "hardware": provenance.hardware(),
     }
 
 

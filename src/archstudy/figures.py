@@ -1,187 +1,321 @@
-"""Study figures with one consistent, colour-blind-safe matplotlib style."""
+"""A study's charts (learning curves, overfitting gap, accuracy comparison, cost trade-offs),
+and `plot_study`, which draws every figure of a study from its tables."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
 
-matplotlib.use("Agg")  # files only: no display on clusters or CI
+from archstudy import galleries
+from archstudy.datasets import PreparedDataset
+from archstudy.figure_style import (
+    BEST_COLOUR,
+    FLAGGED_COLOUR,
+    OTHER_COLOUR,
+    STYLE,
+    TRAIN_COLOUR,
+    VALIDATION_COLOUR,
+    flag_text,
+    hide_unused,
+    line_style,
+    message,
+    save,
+)
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from archstudy.atomic import atomic_path  # noqa: E402
-
-# Okabe & Ito's palette stays distinguishable under the common colour-vision deficiencies.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-TRAIN_COLOUR, VALIDATION_COLOUR = PALETTE[0], PALETTE[1]
-STYLE: dict[Any, Any] = {  # matplotlib types rc keys as literals; these are all valid
-    "figure.dpi": 110,
-    "savefig.dpi": 150,
-    "font.size": 9,
-    "axes.titlesize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.frameon": False,
-}
-FIGURES = ("learning_curves", "comparison", "confusion_best")
-
-
-def _save(figure: Figure, path: Path) -> None:
-    """Save atomically and free the figure's memory."""
-    with atomic_path(path, suffix=path.suffix) as temporary:
-        figure.savefig(temporary, bbox_inches="tight")
-    plt.close(figure)
+FIGURES = (
+    "learning_curves",
+    "overfitting_gap",
+    "comparison",
+    "tradeoffs",
+    "confusion_best",
+    "confusion_variants",
+    "misclassified",
+)
+COLUMNS = 4  # small multiples per row
 
 
-def learning_curves(epochs: pd.DataFrame, variants: Sequence[str], path: Path) -> None:
-    """Small multiples, one column per variant: loss (top) and accuracy (bottom).
+def _label(row: pd.Series) -> str:
+    return f"{row['variant']}{flag_text(row['status'], int(row['diverged']), int(row['seeds']))}"
 
-    Lines are the mean over seeds; the band spans the lowest to highest seed.
-    """
-    columns = max(1, min(4, len(variants)))
-    groups = math.ceil(len(variants) / columns)
+
+def _completed(epochs: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """The epochs of `variant`'s seeds that did not diverge."""
+    mine = epochs[epochs["variant"] == variant]
+    return mine[~mine["diverged"].astype(bool)]
+
+
+def _band(
+    axis: Axes, values: pd.DataFrame, column: str, label: str, color: str, linestyle: str = "-"
+) -> None:
+    """Mean over seeds per epoch as a line, lowest to highest seed as a band."""
+    grouped = values.groupby("epoch")[column]
+    mean, low, high = grouped.mean(), grouped.min(), grouped.max()
+    marker = "o" if len(mean) < 15 else None
+    axis.plot(
+        mean.index, mean.values, label=label, color=color, ls=linestyle, lw=1.4, marker=marker, ms=3
+    )
+    axis.fill_between(mean.index, low.values, high.values, color=color, alpha=0.18, lw=0)
+
+
+def learning_curves(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
+    """Small multiples, one column per variant: loss (top) and accuracy (bottom), train and
+    validation, mean over completed seeds with a min-max band."""
+    rows = [row for _, row in summary.iterrows()]
+    columns = max(1, min(COLUMNS, len(rows)))
+    groups = math.ceil(len(rows) / columns)
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(
-            2 * groups, columns, figsize=(2.6 * columns, 3.6 * groups), squeeze=False, sharex=False
+            2 * groups, columns, figsize=(2.7 * columns, 3.7 * groups), squeeze=False
         )
         for index in range(groups * columns):
             top = axes[2 * (index // columns)][index % columns]
             bottom = axes[2 * (index // columns) + 1][index % columns]
-            if index >= len(variants):
-                top.set_visible(False)
+            if index >= len(rows):
+                hide_unused([top, bottom])
+                continue
+            row = rows[index]
+            values = _completed(epochs, row["variant"])
+            top.set_title(_label(row), color=FLAGGED_COLOUR if row["status"] != "ok" else "black")
+            if values.empty:
+                message(top, "every seed diverged:\nno curve to show")
                 bottom.set_visible(False)
                 continue
-            variant = variants[index]
-            mine = epochs[epochs["variant"] == variant]
             for axis, metric in ((top, "loss"), (bottom, "accuracy")):
-                for column, colour, label in (
-                    (metric, TRAIN_COLOUR, "train"),
-                    (f"val_{metric}", VALIDATION_COLOUR, "validation"),
-                ):
-                    grouped = mine.groupby("epoch")[column]
-                    mean, low, high = grouped.mean(), grouped.min(), grouped.max()
-                    axis.plot(
-                        mean.index,
-                        mean.values,
-                        color=colour,
-                        label=label,
-                        lw=1.4,
-                        marker="o" if len(mean) < 15 else None,
-                        markersize=3,
-                    )
-                    axis.fill_between(
-                        mean.index, low.values, high.values, color=colour, alpha=0.2, lw=0
-                    )
+                _band(axis, values, metric, "train", color=TRAIN_COLOUR)
+                _band(axis, values, f"val_{metric}", "validation", color=VALIDATION_COLOUR)
                 axis.set_ylabel(metric)
-            top.set_title(variant)
             bottom.set_xlabel("epoch")
         axes[0][0].legend(loc="upper right")
         figure.tight_layout()
-        _save(figure, path)
+        save(figure, path)
+
+
+def overfitting_gap(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
+    """Train minus validation accuracy, and validation minus train loss, per epoch: above zero,
+    the network fits its training images better than held-out ones."""
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        missing = []
+        for index, (_, row) in enumerate(summary.iterrows()):
+            values = _completed(epochs, row["variant"])
+            if values.empty:
+                missing.append(str(row["variant"]))
+                continue
+            gaps = values.assign(
+                accuracy_gap=values["accuracy"] - values["val_accuracy"],
+                loss_gap=values["val_loss"] - values["loss"],
+            )
+            style = line_style(index)
+            for axis, column in zip(axes, ("accuracy_gap", "loss_gap"), strict=True):
+                _band(axis, gaps, column, _label(row), **style)
+        for axis, title in zip(
+            axes,
+            ("accuracy: train − validation", "loss: validation − train"),
+            strict=True,
+        ):
+            axis.axhline(0.0, color="black", lw=0.8)
+            axis.set_title(title)
+            axis.set_xlabel("epoch")
+            axis.set_ylabel("gap")
+        handles, labels = axes[0].get_legend_handles_labels()
+        if missing:
+            axes[1].text(
+                0.02,
+                0.98,
+                "not shown (every seed diverged): " + ", ".join(missing),
+                transform=axes[1].transAxes,
+                va="top",
+                fontsize=7,
+                color=FLAGGED_COLOUR,
+            )
+        figure.legend(
+            handles,
+            labels,
+            loc="upper center",
+            ncol=min(4, max(1, len(labels))),
+            bbox_to_anchor=(0.5, 0.0),
+        )
+        figure.tight_layout()
+        save(figure, path)
+
+
+def _accuracy_limits(values: Sequence[float], statuses: Sequence[str]) -> tuple[float, float]:
+    """An accuracy axis fitted to the variants that learned something: a degenerate variant
+    near chance would otherwise squash every real difference into a few pixels."""
+    usable = [v for v, s in zip(values, statuses, strict=True) if s == "ok" and math.isfinite(v)]
+    usable = usable or [v for v in values if math.isfinite(v)] or [0.0, 1.0]
+    low, high = min(usable), max(usable)
+    margin = max(0.02, (high - low) * 0.15)
+    return max(0.0, low - margin), min(1.0, high + margin)
+
+
+def _off_axis_note(axis: Axes, position: float, text: str, vertical: bool) -> None:
+    """Mark a variant that cannot be drawn on the fitted axis, at the axis' low end."""
+    if vertical:  # position is a y coordinate; write at the left edge
+        axis.annotate(
+            text,
+            (0.0, position),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            color=FLAGGED_COLOUR,
+            va="center",
+        )
+    else:  # position is an x coordinate; write upwards from the bottom edge
+        axis.annotate(
+            text,
+            (position, 0.02),
+            xycoords=("data", "axes fraction"),
+            fontsize=7,
+            color=FLAGGED_COLOUR,
+            va="bottom",
+            ha="center",
+            rotation=90,
+        )
 
 
 def comparison(summary: pd.DataFrame, path: Path) -> None:
-    """Test accuracy per variant with its 95% interval over seeds, validation accuracy as a dot."""
-    table = summary.sort_values("test_accuracy_mean")
+    """Test accuracy per variant with its 95% interval over seeds (dot and whisker), mean
+    validation accuracy as an open diamond; the best variant by validation accuracy in red."""
+    table = summary.sort_values("test_accuracy_mean", na_position="first")
     positions = np.arange(len(table))
     mean = table["test_accuracy_mean"].to_numpy(dtype=float)
-    error = np.vstack(
-        [
-            mean - table["test_accuracy_ci_low"].to_numpy(dtype=float),
-            table["test_accuracy_ci_high"].to_numpy(dtype=float) - mean,
-        ]
-    )
-    error = np.nan_to_num(error, nan=0.0)
+    low, high = _accuracy_limits(list(mean), list(table["status"]))
     with plt.rc_context(STYLE):
-        figure, axis = plt.subplots(figsize=(6.4, 0.45 * len(table) + 1.2))
-        colours = [PALETTE[3] if best else PALETTE[0] for best in table["best"]]
-        axis.barh(
-            positions,
-            mean,
-            xerr=error,
-            color=colours,
-            alpha=0.85,
-            capsize=3,
-            label="test accuracy (mean, 95% interval)",
-        )
-        axis.scatter(
-            table["val_accuracy_mean"],
-            positions,
-            color="black",
-            marker="D",
-            s=14,
-            zorder=3,
-            label="validation accuracy (mean)",
-        )
-        axis.set_yticks(positions, table["variant"])
-        finite = mean[np.isfinite(mean)]
-        low = float(finite.min()) if finite.size else 0.0
-        axis.set_xlim(max(0.0, low - 0.05), 1.0)
+        figure, axis = plt.subplots(figsize=(6.4, 0.42 * len(table) + 1.3))
+        for position, (_, row) in zip(positions, table.iterrows(), strict=True):
+            colour = BEST_COLOUR if row["best"] else OTHER_COLOUR
+            colour = FLAGGED_COLOUR if row["status"] != "ok" else colour
+            value = float(row["test_accuracy_mean"])
+            if not math.isfinite(value):
+                _off_axis_note(
+                    axis, float(position), "  no completed seed (diverged)", vertical=True
+                )
+                continue
+            if value < low:
+                _off_axis_note(axis, float(position), f"  ◀ {value:.4f}", vertical=True)
+                continue
+            error = [[value - row["test_accuracy_ci_low"]], [row["test_accuracy_ci_high"] - value]]
+            axis.errorbar(
+                value, position, xerr=np.nan_to_num(error), fmt="o", color=colour, capsize=3, ms=6
+            )
+            axis.scatter(
+                row["val_accuracy_mean"],
+                position,
+                marker="D",
+                s=22,
+                zorder=3,
+                facecolors="none",
+                edgecolors="black",
+                lw=0.9,
+            )
+        axis.set_yticks(positions, [_label(row) for _, row in table.iterrows()])
+        axis.set_xlim(low, high)
+        axis.set_ylim(-0.7, len(table) - 0.3)
         axis.set_xlabel("accuracy")
-        axis.legend(loc="lower right", fontsize=7)
+        axis.plot([], [], "o", color=OTHER_COLOUR, label="test accuracy: mean, 95% interval")
+        axis.plot([], [], "o", color=BEST_COLOUR, label="best by validation accuracy")
+        axis.scatter(
+            [],
+            [],
+            marker="D",
+            facecolors="none",
+            edgecolors="black",
+            label="validation accuracy: mean",
+        )
+        axis.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.18 - 0.6 / (len(table) + 2)),
+            ncol=3,
+            fontsize=7,
+        )
         figure.tight_layout()
-        _save(figure, path)
+        save(figure, path)
 
 
-def confusion(
-    confusion_counts: pd.DataFrame, variant: str, class_names: Sequence[str], path: Path
-) -> None:
-    """Counts (left) and row-normalised rates (right) of one variant's test predictions."""
-    mine = confusion_counts[confusion_counts["variant"] == variant]
-    size = len(class_names)
-    counts = np.zeros((size, size), dtype=int)
-    counts[mine["true_index"].to_numpy(), mine["predicted_index"].to_numpy()] = mine["count"]
-    rows = counts.sum(axis=1, keepdims=True)
-    rates = np.divide(counts, rows, out=np.zeros_like(counts, dtype=float), where=rows > 0)
-    with plt.rc_context({**STYLE, "axes.grid": False}):
-        figure, axes = plt.subplots(1, 2, figsize=(11, 4.8))
-        for axis, values, title, fmt in (
-            (axes[0], counts, "counts", "d"),
-            (axes[1], rates, "row-normalised", ".2f"),
-        ):
-            image = axis.imshow(values, cmap="cividis")
-            axis.set_title(f"{variant}: {title}")
-            axis.set_xticks(range(size), class_names, rotation=45, ha="right")
-            axis.set_yticks(range(size), class_names)
-            axis.set_xlabel("predicted")
-            axis.set_ylabel("true")
-            threshold = values.max() / 2 if values.size else 0
-            for t in range(size):
-                for p in range(size):
-                    axis.text(
-                        p,
-                        t,
-                        format(values[t, p], fmt),
-                        ha="center",
-                        va="center",
-                        fontsize=6,
-                        color="black" if values[t, p] > threshold else "white",
-                    )
-            figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
+    """Test accuracy against parameter count (left) and training time (right); the Pareto
+    front (no other variant is both cheaper and more accurate) is joined by a line."""
+    accuracy = summary["test_accuracy_mean"].to_numpy(dtype=float)
+    low, high = _accuracy_limits(list(accuracy), list(summary["status"]))
+    panels = (
+        ("parameters", "pareto_parameters", "parameters (log scale)", True),
+        ("train_seconds_mean", "pareto_seconds", "training time per seed (s)", False),
+    )
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(1, 2, figsize=(10, 3.9))
+        for axis, (cost_column, front_column, xlabel, log) in zip(axes, panels, strict=True):
+            front = summary[summary[front_column].astype(bool)].sort_values(cost_column)
+            axis.step(
+                front[cost_column],
+                front["test_accuracy_mean"],
+                where="post",
+                color=BEST_COLOUR,
+                lw=1.2,
+                alpha=0.7,
+                label="Pareto front",
+            )
+            for _, row in summary.iterrows():
+                cost, value = float(row[cost_column]), float(row["test_accuracy_mean"])
+                if not (math.isfinite(cost) and math.isfinite(value)):
+                    continue
+                on_front = bool(row[front_column])
+                colour = FLAGGED_COLOUR if row["status"] != "ok" else OTHER_COLOUR
+                if value < low:
+                    _off_axis_note(axis, cost, f"{row['variant']} ▼ {value:.3f}", vertical=False)
+                    continue
+                error = [
+                    [value - row["test_accuracy_ci_low"]],
+                    [row["test_accuracy_ci_high"] - value],
+                ]
+                axis.errorbar(
+                    cost,
+                    value,
+                    yerr=np.nan_to_num(error),
+                    fmt="o",
+                    ms=6,
+                    capsize=3,
+                    color=colour,
+                    mfc=colour if on_front else "white",
+                )
+                axis.annotate(
+                    _label(row),
+                    (cost, value),
+                    xytext=(5, 4),
+                    textcoords="offset points",
+                    fontsize=7,
+                )
+            if log:
+                axis.set_xscale("log")
+            axis.set_ylim(low, high)
+            axis.set_xlabel(xlabel)
+            axis.set_ylabel("test accuracy")
+        axes[0].plot([], [], "o", color=OTHER_COLOUR, label="on the front (filled)")
+        axes[0].plot([], [], "o", color=OTHER_COLOUR, mfc="white", label="dominated (open)")
+        axes[0].legend(loc="lower right", fontsize=7)
         figure.tight_layout()
-        _save(figure, path)
+        save(figure, path)
 
 
 def plot_study(
-    summary: pd.DataFrame,
-    epochs: pd.DataFrame,
-    confusion_counts: pd.DataFrame,
-    class_names: Sequence[str],
+    tables: dict[str, pd.DataFrame],
+    data: PreparedDataset,
     out_dir: Path,
 ) -> None:
     """Write every figure of one study as `{out_dir}/{figure}.png`."""
-    variants = list(summary["variant"])
-    learning_curves(epochs, variants, out_dir / "learning_curves.png")
+    summary, epochs = tables["summary"], tables["epochs"]
+    learning_curves(epochs, summary, out_dir / "learning_curves.png")
+    overfitting_gap(epochs, summary, out_dir / "overfitting_gap.png")
     comparison(summary, out_dir / "comparison.png")
+    tradeoffs(summary, out_dir / "tradeoffs.png")
     best = summary.loc[summary["best"], "variant"]
-    chosen = str(best.iloc[0]) if len(best) else variants[0]
-    confusion(confusion_counts, chosen, class_names, out_dir / "confusion_best.png")
+    chosen = str(best.iloc[0]) if len(best) else None
+    counts, names = tables["confusion"], data.class_names
+    galleries.confusion(counts, chosen, names, out_dir / "confusion_best.png")
+    galleries.confusion_variants(counts, summary, names, out_dir / "confusion_variants.png")
+    galleries.misclassified(tables["misclassified"], data.x_test, out_dir / "misclassified.png")

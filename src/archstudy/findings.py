@@ -1,0 +1,166 @@
+"""The report's words from its numbers: display cells and each study's one-sentence finding.
+
+Everything here reads the study tables (summary.csv, pairwise.csv) and returns plain text, so a
+number in a sentence is always the number in the table beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from archstudy.comparisons import verdict
+
+
+def finite(value: Any) -> float | None:
+    """`value` as a float, or None when it is missing or not finite (NaN of any dtype)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    """Fixed decimals, `n/a` for missing values; the same rounding everywhere in the report."""
+    number = finite(value)
+    return "n/a" if number is None else f"{number:.{digits}f}"
+
+
+def format_count(value: Any) -> str:
+    """Integers with thousands separators."""
+    number = finite(value)
+    return "n/a" if number is None else f"{int(number):,}"
+
+
+def format_p(value: Any) -> str:
+    """A p-value: three decimals, or `< 0.001`."""
+    number = finite(value)
+    if number is None:
+        return "n/a"
+    return "< 0.001" if number < 0.001 else f"{number:.3f}"
+
+
+def format_interval(low: Any, high: Any, digits: int = 4) -> str:
+    if finite(low) is None or finite(high) is None:
+        return "n/a"
+    return f"{format_number(low, digits)}–{format_number(high, digits)}"
+
+
+def estimate(row: Mapping[str, Any], metric: str, digits: int = 4) -> str:
+    """'mean ± std (95% interval)' of a summary metric, shortened when seeds are too few."""
+    mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+    if finite(mean) is None:
+        return "n/a"
+    if finite(std) is None:
+        return format_number(mean, digits)
+    interval = format_interval(row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], digits)
+    return f"{format_number(mean, digits)} ± {format_number(std, digits)} ({interval})"
+
+
+def status_text(row: Mapping[str, Any]) -> str:
+    """'ok', 'degenerate', 'diverged', or how many seeds diverged."""
+    status = str(row["status"])
+    if status == "ok" and int(row["diverged"]):
+        return f"{int(row['diverged'])}/{int(row['seeds'])} seeds diverged"
+    if status == "diverged":
+        return "diverged (every seed)"
+    return status
+
+
+def epochs_text(row: Mapping[str, Any]) -> str:
+    """Epochs actually run out of those planned, e.g. '10 of 10' or '3–10 of 10'."""
+    low, high = int(row["epochs_run_min"]), int(row["epochs_run_max"])
+    span = str(low) if low == high else f"{low}–{high}"
+    return f"{span} of {int(row['epochs_planned'])}"
+
+
+def pareto_text(row: Mapping[str, Any]) -> str:
+    """On which cost fronts the variant lies."""
+    fronts = [
+        name
+        for column, name in (("pareto_parameters", "parameters"), ("pareto_seconds", "time"))
+        if bool(row[column])
+    ]
+    return ", ".join(fronts) or "no"
+
+
+def comparisons(pairwise: pd.DataFrame, summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The verdict on the best variant against each other variant, in the study's order."""
+    best = summary.loc[summary["best"], "variant"]
+    if best.empty:
+        return []
+    return [
+        {"other": other, **verdict(pairwise[pairwise["other"] == other])}
+        for other in summary["variant"]
+        if other != best.iloc[0]
+    ]
+
+
+def verdict_text(item: Mapping[str, Any]) -> str:
+    """A comparison's conclusion in a word or two."""
+    if not item["tested"]:
+        return "not tested"
+    if not item["supported"]:
+        return "not supported"
+    return "best is better" if item["difference"] > 0 else "best is worse"
+
+
+def _names(items: Sequence[Mapping[str, Any]]) -> str:
+    names = [str(item["other"]) for item in items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def support_clause(verdicts: Sequence[Mapping[str, Any]]) -> str:
+    """Whether the best variant's differences from the others are statistically supported."""
+    better = [v for v in verdicts if v["supported"] and v["difference"] > 0]
+    worse = [v for v in verdicts if v["supported"] and v["difference"] < 0]
+    unsupported = [v for v in verdicts if v["tested"] and not v["supported"]]
+    untested = [v for v in verdicts if not v["tested"]]
+    tested = len(verdicts) - len(untested)
+    parts = []
+    if better and len(better) == tested and tested > 1:
+        parts.append(f"its lead over all {tested} other variants is statistically supported")
+    elif better:
+        parts.append(f"its lead over {_names(better)} is statistically supported")
+    if worse:
+        parts.append(f"it is significantly worse on the test set than {_names(worse)}")
+    if unsupported:
+        if not better and not worse and len(unsupported) > 1:
+            parts.append("none of its differences from the others is statistically supported")
+        else:
+            names = _names(unsupported)
+            parts.append(f"the difference from {names} is not statistically supported")
+    if untested:
+        parts.append(f"{_names(untested)} could not be compared (no completed seed in common)")
+    return "; ".join(parts)
+
+
+def finding(summary: pd.DataFrame, verdicts: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence: the best variant, its test accuracy and interval, the margin over the
+    runner-up by validation accuracy, and whether its differences are statistically supported."""
+    best_rows = summary[summary["best"]]
+    if best_rows.empty:
+        return "No variant finished training without diverging, so none can be recommended."
+    best = best_rows.iloc[0]
+    test = format_number(best["test_accuracy_mean"])
+    interval = format_interval(best["test_accuracy_ci_low"], best["test_accuracy_ci_high"])
+    accuracy = f"a test accuracy of {test}" + (
+        f" (95% interval {interval})" if interval != "n/a" else ""
+    )
+    others = summary[~summary["best"] & summary["val_accuracy_mean"].notna()]
+    if others.empty:
+        alone = "is the only variant" + (" that finished training" if len(summary) > 1 else "")
+        return f"{best['variant']} {alone}, with {accuracy}; there is nothing to compare it with."
+    runner = others.loc[others["val_accuracy_mean"].idxmax()]
+    margin = float(best["test_accuracy_mean"]) - float(runner["test_accuracy_mean"])
+    direction = "above" if margin >= 0 else "below"
+    return (
+        f"{best['variant']} has the highest validation accuracy "
+        f"({format_number(best['val_accuracy_mean'])}) and {accuracy}, "
+        f"{format_number(abs(margin))} {direction} the runner-up {runner['variant']} "
+        f"({format_number(runner['test_accuracy_mean'])}); {support_clause(verdicts)}."
+    )
