@@ -45,6 +45,14 @@ def get_variant_data(wildcards):
     return f"results/data/{dataset}.npz"
 
 
+def get_train_inputs(wildcards):
+    """The prepared dataset, and the LR range test's choice when the variant has one."""
+    inputs = {"data": get_variant_data(wildcards)}
+    if PLAN.hyperparameters[wildcards.variant_id].lr_range_test is not None:
+        inputs["lr_choice"] = f"results/lr_range/{wildcards.variant_id}/choice.json"
+    return inputs
+
+
 def get_hyperparameters(wildcards):
     return PLAN.hyperparameters[wildcards.variant_id].to_json()
 

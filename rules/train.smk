@@ -1,9 +1,26 @@
-# One job per unique variant (hash of its hyperparameters) trains all of its seeds.
+# One job per unique variant (hash of its hyperparameters) trains all of its seeds, after an
+# LR range test when the variant asks for one.
+
+
+rule lr_range_test:
+    input:
+        data=get_variant_data,
+    output:
+        curve="results/lr_range/{variant_id}/curve.csv",
+        choice="results/lr_range/{variant_id}/choice.json",
+        figure="results/lr_range/{variant_id}/lr_range.png",
+    log:
+        "logs/lr_range_test/{variant_id}.log",
+    threads: 1
+    params:
+        hyperparameters=get_hyperparameters,
+    script:
+        "../scripts/lr_range_test.py"
 
 
 rule train_variant:
     input:
-        data=get_variant_data,
+        unpack(get_train_inputs),
     output:
         "results/runs/{variant_id}/runs.json",
     log:

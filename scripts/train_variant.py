@@ -5,6 +5,7 @@ from archstudy.runtime import configure_process
 
 configure_process(snakemake.threads)
 
+import json
 from pathlib import Path
 
 from archstudy.config import Hyperparameters
@@ -15,6 +16,8 @@ with step(snakemake.log[0], "train_variant") as log:
     from archstudy.runtime import describe_runtime
     from archstudy.training import train_variant
 
+    choice = snakemake.input.get("lr_choice")
+    chosen = json.loads(Path(choice).read_text())["chosen_learning_rate"] if choice else None
     train_variant(
         Hyperparameters.from_json(snakemake.params.hyperparameters),
         snakemake.params.seeds,
@@ -22,4 +25,5 @@ with step(snakemake.log[0], "train_variant") as log:
         Path(snakemake.output[0]),
         describe_runtime(snakemake.threads),
         log,
+        learning_rate=chosen,
     )

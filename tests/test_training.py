@@ -50,6 +50,7 @@ METRIC_KEYS = {
     "epochs_planned",
     "stopped",
     "diverged_epoch",
+    "learning_rate",
     "examples",
     "runtime",
 }

@@ -7,7 +7,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from archstudy.datasets import DATASETS
 from archstudy.errors import ConfigError
 
 SCHEMA_RESOURCE = "schema/config.schema.yaml"
+REGULARIZERS = ("kernel_l1", "kernel_l2", "bias_l1", "bias_l2", "activity_l1", "activity_l2")
 
 # Keys whose values the grid helper turns into readable name parts.
 _GRID_ORDER = (
@@ -32,7 +33,40 @@ _GRID_ORDER = (
     "batch_size",
     "epochs",
     "validation_split",
+    "loss",
+    "momentum",
+    "dropout",
+    "batch_norm",
 )
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    monitor: str = "val_loss"
+    patience: int = 5
+    min_delta: float = 0.0
+    restore_best_weights: bool = True  # keep the best epoch's weights (checkpointing)
+
+
+@dataclass(frozen=True)
+class StopBelow:
+    """Stop at the end of the first epoch where `monitor` falls below `threshold`."""
+
+    monitor: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class LRRangeTest:
+    """Pick the learning rate: raise it by `factor` every batch from `start`, record the loss."""
+
+    start: float = 1e-3
+    factor: float = 1.005
+    epochs: int = 1
+    seed: int = 0
+    pick: str = "half_minimum"  # half the learning rate at which the loss was lowest
 
 
 @dataclass(frozen=True)
@@ -44,21 +78,54 @@ class Hyperparameters:
     activations: tuple[str, ...]  # one per hidden layer
     kernel_initializer: str
     optimizer: str
-    learning_rate: float
+    learning_rate: float | None  # None: chosen by the LR range test
     batch_size: int
     epochs: int
     validation_split: float
     validation_method: str
     validation_seed: int
+    # Optional features. Their defaults leave the network unchanged, and fields at their
+    # default are left out of the variant id, so adding a feature never renames old runs.
+    loss: str = "sparse_categorical_crossentropy"
+    momentum: float = 0.0
+    dropout: float = 0.0
+    batch_norm: bool = False
+    kernel_l1: float = 0.0
+    kernel_l2: float = 0.0
+    bias_l1: float = 0.0
+    bias_l2: float = 0.0
+    activity_l1: float = 0.0
+    activity_l2: float = 0.0
+    regularize_output: bool = False
+    early_stopping: EarlyStopping | None = None
+    stop_below: StopBelow | None = None
+    lr_range_test: LRRangeTest | None = None
 
     @property
     def variant_id(self) -> str:
-        """A short hash of every field: equal settings share one trained run."""
-        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        """A short hash of the settings: equal settings share one trained run."""
+        values = self.to_json()
+        for field in fields(self):
+            if field.default is not MISSING and getattr(self, field.name) == field.default:
+                del values[field.name]
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
+    @property
+    def regularized(self) -> bool:
+        return any(
+            (
+                self.kernel_l1,
+                self.kernel_l2,
+                self.bias_l1,
+                self.bias_l2,
+                self.activity_l1,
+                self.activity_l2,
+            )
+        )
+
     def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly dict (lists instead of tuples)."""
+        """A JSON-friendly dict (lists instead of tuples, nested settings as dicts)."""
         values = asdict(self)
         values["hidden"] = list(self.hidden)
         values["activations"] = list(self.activations)
@@ -67,13 +134,18 @@ class Hyperparameters:
     @classmethod
     def from_json(cls, values: Mapping[str, Any]) -> Hyperparameters:
         """The inverse of `to_json`."""
-        return cls(
-            **{
-                **values,
-                "hidden": tuple(values["hidden"]),
-                "activations": tuple(values["activations"]),
-            }
-        )
+        nested = {
+            "early_stopping": EarlyStopping,
+            "stop_below": StopBelow,
+            "lr_range_test": LRRangeTest,
+        }
+        converted = {
+            key: (nested[key](**value) if key in nested and value is not None else value)
+            for key, value in values.items()
+        }
+        converted["hidden"] = tuple(values["hidden"])
+        converted["activations"] = tuple(values["activations"])
+        return cls(**converted)
 
 
 @dataclass(frozen=True)
@@ -125,13 +197,13 @@ def schema_path() -> str:
     return str(resources.files("archstudy").joinpath(SCHEMA_RESOURCE))
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     """YAML's safe loader, but a repeated key is an error (YAML keeps the last one silently)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in first_line:
                 raise yaml.constructor.ConstructorError(
                     None,
@@ -140,7 +212,8 @@ class _StrictLoader(yaml.SafeLoader):
                     key_node.start_mark,
                 )
             first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -276,19 +349,39 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
                 f"{list(activations)} for {len(hidden)} hidden layers {list(hidden)} "
                 f"(accepted: one name, or one per hidden layer)"
             )
+    lr_range = values.get("lr_range_test")
     hyperparameters = Hyperparameters(
         dataset=values["dataset"],
         hidden=hidden,
         activations=activations,
         kernel_initializer=values["kernel_initializer"],
         optimizer=values["optimizer"],
-        learning_rate=float(values["learning_rate"]),
+        # With a range test the rate is measured, so a configured one would only mislead.
+        learning_rate=None if lr_range is not None else float(values["learning_rate"]),
         batch_size=int(values["batch_size"]),
         epochs=int(values["epochs"]),
         validation_split=float(values["validation_split"]),
         validation_method=values["validation_method"],
         validation_seed=int(values["validation_seed"]),
+        loss=values["loss"],
+        momentum=float(values["momentum"]),
+        dropout=float(values["dropout"]),
+        batch_norm=bool(values["batch_norm"]),
+        **{key: float(values["regularization"].get(key, 0.0)) for key in REGULARIZERS},
+        regularize_output=bool(values["regularization"].get("output", False)),
+        early_stopping=(
+            EarlyStopping(**values["early_stopping"])
+            if values["early_stopping"] is not None
+            else None
+        ),
+        stop_below=StopBelow(**values["stop_below"]) if values["stop_below"] is not None else None,
+        lr_range_test=LRRangeTest(**lr_range) if lr_range is not None else None,
     )
+    if hyperparameters.momentum and hyperparameters.optimizer == "adam":
+        raise ConfigError(
+            f"invalid config: {where}.momentum: Adam has no momentum setting "
+            f"(accepted: momentum with sgd or rmsprop)"
+        )
     # The smallest number of training examples any split method leaves after validation.
     train_size = DATASETS[hyperparameters.dataset].train_size
     fit_size = train_size - math.ceil(train_size * hyperparameters.validation_split)

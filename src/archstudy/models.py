@@ -28,13 +28,21 @@ def layer_sizes(
 
 
 def count_parameters(
-    hidden: Sequence[int], input_size: int = INPUT_SIZE, num_classes: int = NUM_CLASSES
+    hidden: Sequence[int],
+    input_size: int = INPUT_SIZE,
+    num_classes: int = NUM_CLASSES,
+    batch_norm: bool = False,
 ) -> int:
-    """Weights plus biases of every dense layer: 784-32-10 has 784*32+32 + 32*10+10 = 25,450."""
+    """Weights plus biases of every dense layer: 784-32-10 has 784*32+32 + 32*10+10 = 25,450.
+
+    Batch normalisation adds four per hidden unit (scale and shift, trained; mean and
+    variance, tracked), as Keras' own count does.
+    """
     sizes = layer_sizes(hidden, input_size, num_classes)
-    return sum(
+    dense = sum(
         fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes, sizes[1:], strict=False)
     )
+    return dense + (4 * sum(hidden) if batch_norm else 0)
 
 
 def flops_per_example(
@@ -49,28 +57,63 @@ def flops_per_example(
     return sum(2 * fan_in * fan_out for fan_in, fan_out in zip(sizes, sizes[1:], strict=False))
 
 
+def _regularizer(l1: float, l2: float) -> keras.regularizers.Regularizer | None:
+    return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+
+
+def _dense(
+    units: int,
+    activation: str | None,
+    hyperparameters: Hyperparameters,
+    name: str,
+    regularized: bool,
+) -> keras.layers.Dense:
+    """A dense layer with the configured initialiser and, where asked, L1/L2 penalties."""
+    hp = hyperparameters
+    return keras.layers.Dense(
+        units,
+        activation=activation,
+        kernel_initializer=hp.kernel_initializer,
+        kernel_regularizer=_regularizer(hp.kernel_l1, hp.kernel_l2) if regularized else None,
+        bias_regularizer=_regularizer(hp.bias_l1, hp.bias_l2) if regularized else None,
+        activity_regularizer=_regularizer(hp.activity_l1, hp.activity_l2) if regularized else None,
+        name=name,
+    )
+
+
 def build_model(
     hyperparameters: Hyperparameters, input_size: int = INPUT_SIZE, num_classes: int = NUM_CLASSES
 ) -> keras.Model:
-    """A Sequential dense network: hidden layers as configured, then a softmax output."""
-    initializer = hyperparameters.kernel_initializer
+    """A Sequential dense network: hidden layers as configured, then a softmax output.
+
+    Each hidden layer is Dense -> [BatchNormalization -> Activation] -> [Dropout]: with batch
+    normalisation the activation comes after it, as in the original paper.
+    """
+    hp = hyperparameters
     layers: list[keras.layers.Layer] = [keras.Input(shape=(input_size,), name="pixels")]
-    for index, (units, activation) in enumerate(
-        zip(hyperparameters.hidden, hyperparameters.activations, strict=True), start=1
-    ):
-        layers.append(
-            keras.layers.Dense(
-                units, activation=activation, kernel_initializer=initializer, name=f"hidden_{index}"
-            )
-        )
-    layers.append(
-        keras.layers.Dense(
-            num_classes, activation="softmax", kernel_initializer=initializer, name="output"
-        )
-    )
+    for index, (units, activation) in enumerate(zip(hp.hidden, hp.activations, strict=True), 1):
+        dense_activation = None if hp.batch_norm else activation
+        layers.append(_dense(units, dense_activation, hp, f"hidden_{index}", regularized=True))
+        if hp.batch_norm:
+            layers.append(keras.layers.BatchNormalization(name=f"batch_norm_{index}"))
+            layers.append(keras.layers.Activation(activation, name=f"activation_{index}"))
+        if hp.dropout:
+            layers.append(keras.layers.Dropout(hp.dropout, name=f"dropout_{index}"))
+    layers.append(_dense(num_classes, "softmax", hp, "output", regularized=hp.regularize_output))
     return keras.Sequential(layers, name="dense_classifier")
 
 
-def build_optimizer(hyperparameters: Hyperparameters) -> keras.optimizers.Optimizer:
-    """The configured optimizer with Keras' defaults except the learning rate."""
-    return OPTIMIZERS[hyperparameters.optimizer](learning_rate=hyperparameters.learning_rate)
+def build_optimizer(
+    hyperparameters: Hyperparameters, learning_rate: float | None = None
+) -> keras.optimizers.Optimizer:
+    """The configured optimizer with Keras' defaults except the learning rate (and momentum).
+
+    `learning_rate` overrides the configured rate (the LR range test measures it).
+    """
+    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
+    if rate is None:
+        raise ValueError("no learning rate: the variant's rate comes from its LR range test")
+    optimizer = OPTIMIZERS[hyperparameters.optimizer]
+    if hyperparameters.optimizer == "adam":
+        return optimizer(learning_rate=rate)
+    return optimizer(learning_rate=rate, momentum=hyperparameters.momentum)

@@ -16,7 +16,7 @@ import numpy as np
 from archstudy.atomic import write_text
 from archstudy.config import Hyperparameters
 from archstudy.datasets import load_prepared, split_validation
-from archstudy.models import build_model, build_optimizer, count_parameters, flops_per_example
+from archstudy.models import build_model, build_optimizer, flops_per_example
 
 Log = Callable[[str], None]
 
@@ -48,6 +48,63 @@ class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
             f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
             f"({self.seconds[-1]:.1f} s)"
         )
+
+
+class StopBelow(keras.callbacks.Callback):  # type: ignore[misc]
+    """Stops training after the first epoch whose `monitor` value is below `threshold`."""
+
+    def __init__(self, monitor: str, threshold: float) -> None:
+        super().__init__()
+        self.monitor, self.threshold = monitor, threshold
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.threshold:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+
+
+def _callbacks(
+    hyperparameters: Hyperparameters, epoch_log: EpochLog
+) -> list[keras.callbacks.Callback]:
+    """Progress, divergence guard, and the stopping rules the variant asks for."""
+    callbacks: list[keras.callbacks.Callback] = [epoch_log, keras.callbacks.TerminateOnNaN()]
+    if hyperparameters.early_stopping is not None:
+        rule = hyperparameters.early_stopping
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=rule.monitor,
+                patience=rule.patience,
+                min_delta=rule.min_delta,
+                restore_best_weights=rule.restore_best_weights,
+                mode="auto",
+            )
+        )
+    if hyperparameters.stop_below is not None:
+        callbacks.append(
+            StopBelow(hyperparameters.stop_below.monitor, hyperparameters.stop_below.threshold)
+        )
+    return callbacks
+
+
+def _stop_reason(callbacks: list[keras.callbacks.Callback], diverged: bool) -> str:
+    """Why training ended, in words the report can show."""
+    if diverged:
+        return "diverged"
+    for callback in callbacks:
+        if isinstance(callback, StopBelow) and callback.stopped_epoch is not None:
+            return f"{callback.monitor} below {callback.threshold:g}"
+        if isinstance(callback, keras.callbacks.EarlyStopping) and callback.stopped_epoch > 0:
+            return f"early stopping on {callback.monitor}"
+    return "completed"
+
+
+def _labels(y: np.ndarray, hyperparameters: Hyperparameters, num_classes: int) -> np.ndarray:
+    """Integer labels, or one-hot rows for the categorical cross-entropy loss."""
+    if hyperparameters.loss == "categorical_crossentropy":
+        return np.asarray(np.eye(num_classes, dtype=np.float32)[y])
+    return y
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:
@@ -90,17 +147,28 @@ def train_seed(
     run_dir: Path,
     runtime: dict[str, Any],
     log: Log = print,
+    learning_rate: float | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate one seed; write its files into `run_dir` and return its metrics."""
-    x_fit, y_fit, x_val, y_val = inputs.x_fit, inputs.y_fit, inputs.x_val, inputs.y_val
-    x_test, y_test, num_classes = inputs.x_test, inputs.y_test, inputs.num_classes
+    """Train and evaluate one seed; write its files into `run_dir` and return its metrics.
+
+    `learning_rate` overrides the configured one (the LR range test chooses it).
+    """
+    num_classes = inputs.num_classes
+    x_fit, x_val, x_test = inputs.x_fit, inputs.x_val, inputs.x_test
+    y_fit, y_val, y_test = (
+        _labels(y, hyperparameters, num_classes)
+        for y in (inputs.y_fit, inputs.y_val, inputs.y_test)
+    )
+    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
+    if rate is None:
+        raise ValueError("the variant's learning rate comes from its LR range test: pass it")
 
     # One call seeds Python, NumPy and the backend: initial weights and shuffling follow `seed`.
     keras.utils.set_random_seed(seed)
     model = build_model(hyperparameters, input_size=x_fit.shape[1], num_classes=num_classes)
     model.compile(
-        optimizer=build_optimizer(hyperparameters),
-        loss="sparse_categorical_crossentropy",
+        optimizer=build_optimizer(hyperparameters, rate),
+        loss=hyperparameters.loss,
         metrics=["accuracy"],
     )
     label = f"variant {hyperparameters.variant_id} seed {seed}"
@@ -109,6 +177,7 @@ def train_seed(
         f"{label}: training {'-'.join(map(str, hyperparameters.hidden)) or 'no hidden layer'} "
         f"on {len(x_fit)} examples, validating on {len(x_val)}"
     )
+    callbacks = _callbacks(hyperparameters, epoch_log)
     started = time.perf_counter()
     history = model.fit(
         x_fit,
@@ -118,7 +187,7 @@ def train_seed(
         validation_data=(x_val, y_val),
         shuffle=True,
         verbose=0,
-        callbacks=[epoch_log, keras.callbacks.TerminateOnNaN()],
+        callbacks=callbacks,
     )
     train_seconds = time.perf_counter() - started
 
@@ -138,7 +207,7 @@ def train_seed(
         "variant_id": hyperparameters.variant_id,
         "seed": seed,
         "hyperparameters": hyperparameters.to_json(),
-        "parameters": count_parameters(hyperparameters.hidden, x_fit.shape[1], num_classes),
+        "parameters": int(model.count_params()),  # includes batch normalisation's statistics
         "flops_per_example": flops_per_example(hyperparameters.hidden, x_fit.shape[1], num_classes),
         "train_loss": float(train_loss),
         "train_accuracy": float(train_accuracy),
@@ -149,7 +218,8 @@ def train_seed(
         "train_seconds": train_seconds,
         "epochs_run": epochs_run,
         "epochs_planned": hyperparameters.epochs,
-        "stopped": "diverged" if diverged else "completed",
+        "stopped": _stop_reason(callbacks, diverged),
+        "learning_rate": rate,
         "diverged_epoch": diverged_epoch,
         "examples": {"fit": len(x_fit), "validation": len(x_val), "test": len(x_test)},
         "runtime": runtime,
@@ -198,8 +268,11 @@ def train_variant(
     runs_file: Path,
     runtime: dict[str, Any],
     log: Log = print,
+    learning_rate: float | None = None,
 ) -> None:
     """Train every seed not already done, then write `runs_file` listing them all.
+
+    `learning_rate` overrides the configured one (when the LR range test chose it).
 
     Each seed is written into a temporary directory renamed into place when complete, so a
     crash leaves either a whole seed or none, and a rerun trains only what is missing.
@@ -218,12 +291,15 @@ def train_variant(
         partial = variant_dir / f".seed{seed}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         inputs = inputs or load_inputs(hyperparameters, data_path)
-        train_seed(hyperparameters, inputs, seed, partial, runtime, log)
+        train_seed(hyperparameters, inputs, seed, partial, runtime, log, learning_rate)
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     summary = {
         "variant_id": hyperparameters.variant_id,
         "hyperparameters": hyperparameters.to_json(),
         "seeds": list(seeds),
+        "learning_rate": learning_rate
+        if learning_rate is not None
+        else hyperparameters.learning_rate,
     }
     write_text(runs_file, json.dumps(summary, indent=2) + "\n")

@@ -1,0 +1,25 @@
+"""Rule lr_range_test: measure loss against a growing learning rate and choose a rate."""
+
+from archstudy.runtime import configure_process
+
+configure_process(snakemake.threads)
+
+from pathlib import Path
+
+from archstudy.config import Hyperparameters
+from archstudy.logs import step
+
+# Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
+with step(snakemake.log[0], "lr_range_test") as log:
+    from archstudy.lr_range import lr_range_test
+    from archstudy.training import load_inputs
+
+    hyperparameters = Hyperparameters.from_json(snakemake.params.hyperparameters)
+    lr_range_test(
+        hyperparameters,
+        load_inputs(hyperparameters, Path(snakemake.input.data)),
+        Path(snakemake.output.curve),
+        Path(snakemake.output.choice),
+        Path(snakemake.output.figure),
+        log,
+    )
