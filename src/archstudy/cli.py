@@ -1,4 +1,4 @@
-"""The `archstudy` command: check study configs before running them."""
+"""The `archstudy` command: check study configs, print the config reference."""
 
 from __future__ import annotations
 
@@ -35,7 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check", help="validate config files (syntax with line and column, keys, values)"
     )
     check_parser.add_argument("paths", nargs="+", metavar="CONFIG")
+    commands.add_parser("schema-docs", help="print the Markdown reference of every config key")
     arguments = parser.parse_args(argv)
+    if arguments.command == "schema-docs":
+        from archstudy.schema_docs import render
+
+        print(render(), end="")
+        return 0
     return check(arguments.paths)
 
 
