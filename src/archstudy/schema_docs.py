@@ -52,7 +52,7 @@ def _type(node: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
         )
         if key in node
     ]
-    return kind + (f" ({', '.join(bounds)})" if bounds else "")
+    return str(kind) + (f" ({', '.join(bounds)})" if bounds else "")
 
 
 def _rows(schema: Mapping[str, Any], node: Mapping[str, Any], prefix: str) -> Iterator[str]:
