@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src/archstudy
 	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/snakemake --lint --cores 1
 
 # Removes everything the workflow derived; downloaded data (resources/) is kept.
 clean:

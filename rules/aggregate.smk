@@ -9,6 +9,8 @@ rule aggregate_study:
         expand("results/studies/{{study}}/{table}.csv", table=STUDY_TABLES),
     log:
         "logs/aggregate_study/{study}.log",
+    conda:
+        "../environment.yml"
     params:
         members=get_study_members,
     script:
@@ -26,6 +28,8 @@ rule plot_study:
         expand("results/studies/{{study}}/figures/{figure}.png", figure=STUDY_FIGURES),
     log:
         "logs/plot_study/{study}.log",
+    conda:
+        "../environment.yml"
     script:
         "../scripts/plot_study.py"
 
@@ -37,5 +41,7 @@ rule plot_dataset:
         "results/data/{dataset}.samples.png",
     log:
         "logs/plot_dataset/{dataset}.log",
+    conda:
+        "../environment.yml"
     script:
         "../scripts/plot_dataset.py"

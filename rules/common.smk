@@ -1,8 +1,14 @@
 # Validate the config first, then resolve it into studies and unique variants (the plan).
 import sys
+from pathlib import Path
 
 import yaml
 from snakemake.utils import min_version, validate
+
+# The package lives in src/: importable here even where it is not pip-installed. Jobs find it
+# through scripts/archstudy, a link to src/archstudy (Snakemake puts a script's folder on
+# sys.path), also inside the environments `--sdm conda` builds from environment.yml.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from archstudy.config import build_plan, load_config_file, schema_path
 from archstudy.errors import ConfigError

@@ -11,6 +11,8 @@ rule download_dataset:
         "resources/raw/{dataset}/MANIFEST.json",
     log:
         "logs/download_dataset/{dataset}.log",
+    conda:
+        "../environment.yml"
     params:
         mirrors=PLAN.data["mirrors"],
         local_dir=PLAN.data["local_dir"],
@@ -26,5 +28,7 @@ rule prepare_dataset:
         info="results/data/{dataset}.json",
     log:
         "logs/prepare_dataset/{dataset}.log",
+    conda:
+        "../environment.yml"
     script:
         "../scripts/prepare_dataset.py"

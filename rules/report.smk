@@ -10,6 +10,8 @@ rule render_report:
         pdf="results/report/report.pdf",
     log:
         "logs/render_report/report.log",
+    conda:
+        "../environment.yml"
     params:
         studies=get_report_studies,
         title=PLAN.report["title"],

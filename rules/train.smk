@@ -11,6 +11,8 @@ rule lr_range_test:
         figure="results/lr_range/{variant_id}/lr_range.png",
     log:
         "logs/lr_range_test/{variant_id}.log",
+    conda:
+        "../environment.yml"
     threads: 1
     params:
         hyperparameters=get_hyperparameters,
@@ -25,6 +27,8 @@ rule train_variant:
         "results/runs/{variant_id}/runs.json",
     log:
         "logs/train_variant/{variant_id}.log",
+    conda:
+        "../environment.yml"
     threads: 1
     params:
         hyperparameters=get_hyperparameters,
