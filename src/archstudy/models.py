@@ -74,6 +74,7 @@ def _dense(
         units,
         activation=activation,
         kernel_initializer=hp.kernel_initializer,
+        bias_initializer=hp.bias_initializer,
         kernel_regularizer=_regularizer(hp.kernel_l1, hp.kernel_l2) if regularized else None,
         bias_regularizer=_regularizer(hp.bias_l1, hp.bias_l2) if regularized else None,
         activity_regularizer=_regularizer(hp.activity_l1, hp.activity_l2) if regularized else None,

@@ -107,9 +107,10 @@ def _labels(y: np.ndarray, hyperparameters: Hyperparameters, num_classes: int) -
     return y
 
 
-def _scaled(images: np.ndarray) -> np.ndarray:
-    """Flatten to 784 features and scale pixels to [0, 1] as float32, once per process."""
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+def _features(images: np.ndarray, scale: bool) -> np.ndarray:
+    """Flatten to 784 float32 features, scaled to [0, 1] unless asked not to; once per job."""
+    features = images.reshape(len(images), -1).astype(np.float32)
+    return features / 255.0 if scale else features
 
 
 @dataclass(frozen=True)
@@ -129,14 +130,20 @@ def load_inputs(hyperparameters: Hyperparameters, data_path: Path) -> Inputs:
     """Scale the prepared dataset and hold out validation data from the training split."""
     data = load_prepared(data_path)
     x_fit, y_fit, x_val, y_val = split_validation(
-        _scaled(data.x_train),
+        _features(data.x_train, hyperparameters.scale_inputs),
         data.y_train,
         hyperparameters.validation_split,
         hyperparameters.validation_method,
         hyperparameters.validation_seed,
     )
     return Inputs(
-        x_fit, y_fit, x_val, y_val, _scaled(data.x_test), data.y_test, len(data.class_names)
+        x_fit,
+        y_fit,
+        x_val,
+        y_val,
+        _features(data.x_test, hyperparameters.scale_inputs),
+        data.y_test,
+        len(data.class_names),
     )
 
 
