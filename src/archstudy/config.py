@@ -87,6 +87,7 @@ class Hyperparameters:
     # Optional features. Their defaults leave the network unchanged, and fields at their
     # default are left out of the variant id, so adding a feature never renames old runs.
     scale_inputs: bool = True
+    train_subset: int | None = None
     bias_initializer: str = "zeros"
     loss: str = "sparse_categorical_crossentropy"
     momentum: float = 0.0
@@ -367,6 +368,7 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         validation_method=values["validation_method"],
         validation_seed=int(values["validation_seed"]),
         scale_inputs=bool(values["scale_inputs"]),
+        train_subset=values["train_subset"],
         bias_initializer=values["bias_initializer"],
         loss=values["loss"],
         momentum=float(values["momentum"]),
@@ -389,6 +391,14 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         )
     # The smallest number of training examples any split method leaves after validation.
     train_size = DATASETS[hyperparameters.dataset].train_size
+    if hyperparameters.train_subset is not None:
+        if hyperparameters.train_subset > train_size:
+            raise ConfigError(
+                f"invalid config: {where}.train_subset: {hyperparameters.train_subset} is more "
+                f"than the {train_size} training images of {hyperparameters.dataset} "
+                f"(accepted: 100 to {train_size}, or null for all)"
+            )
+        train_size = hyperparameters.train_subset
     fit_size = train_size - math.ceil(train_size * hyperparameters.validation_split)
     if hyperparameters.batch_size > fit_size:
         raise ConfigError(

@@ -129,9 +129,21 @@ class Inputs:
 def load_inputs(hyperparameters: Hyperparameters, data_path: Path) -> Inputs:
     """Scale the prepared dataset and hold out validation data from the training split."""
     data = load_prepared(data_path)
+    x_train, y_train = data.x_train, data.y_train
+    if hyperparameters.train_subset is not None and hyperparameters.train_subset < len(y_train):
+        # A class-balanced sample with a fixed seed: the same images for every seed and job.
+        from sklearn.model_selection import train_test_split
+
+        x_train, _, y_train, _ = train_test_split(
+            x_train,
+            y_train,
+            train_size=hyperparameters.train_subset,
+            stratify=y_train,
+            random_state=0,
+        )
     x_fit, y_fit, x_val, y_val = split_validation(
-        _features(data.x_train, hyperparameters.scale_inputs),
-        data.y_train,
+        _features(x_train, hyperparameters.scale_inputs),
+        y_train,
         hyperparameters.validation_split,
         hyperparameters.validation_method,
         hyperparameters.validation_seed,
