@@ -122,6 +122,13 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def _with_interval(record: Mapping[str, Any], metric: str) -> str:
+    """'mean (low–high)', or the mean alone when there is no interval."""
+    interval = format_interval(record[f"{metric}_ci_low"], record[f"{metric}_ci_high"])
+    mean = format_number(record[f"{metric}_mean"])
+    return mean if interval == "n/a" else f"{mean} ({interval})"
+
+
 def _flags(summary: pd.DataFrame, chance: float | None) -> list[str]:
     """Sentences for every diverged seed and degenerate variant of a study."""
     notes = []
@@ -165,7 +172,7 @@ def _tests(pairwise: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
     mcnemar = [
         {
             "other": record["other"],
-            "seed": str(record["seed"]),
+            "seed": str(int(record["seed"])),
             "accuracies": (
                 f"{format_number(record['best_accuracy'])} / "
                 f"{format_number(record['other_accuracy'])}"
@@ -235,9 +242,7 @@ def _study_context(
             "variant": best["variant"],
             "val_accuracy": format_number(best["val_accuracy_mean"]),
             "test_accuracy": format_number(best["test_accuracy_mean"]),
-            "test_interval": format_interval(
-                best["test_accuracy_ci_low"], best["test_accuracy_ci_high"]
-            ),
+            "test_with_interval": _with_interval(best, "test_accuracy"),
         },
         "finding": finding(summary, tests["verdicts"]),
         "flags": _flags(summary, chance),
@@ -320,7 +325,7 @@ def build_context(
         "training_hardware": provenance.training_hardware(summaries),
         "config_text": config_text,
         "software": provenance.software(),
-        "git": provenance.git_state(),
+        "git": provenance.git_states(),
         "hardware": provenance.hardware(),
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,6 @@ STYLE: dict[Any, Any] = {  # matplotlib types rc keys as literals; these are all
     "axes.grid": True,
     "grid.alpha": 0.3,
     "legend.frameon": False,
-    # Variant names are text, never TeX: a `$` in a name must not start mathematics.
-    "text.parse_math": False,
 }
 
 
@@ -44,6 +42,17 @@ def line_style(index: int) -> dict[str, Any]:
         "color": PALETTE[index % len(PALETTE)],
         "linestyle": LINESTYLES[(index // len(PALETTE)) % len(LINESTYLES)],
     }
+
+
+def plain(text: object) -> str:
+    """`text` as matplotlib should print it: a `$` in a name must not start mathematics."""
+    return str(text).replace("$", r"\$")
+
+
+def variant_label(row: Mapping[str, Any]) -> str:
+    """A summary row's variant name with its flags, e.g. 'zeros [degenerate]'."""
+    flags = flag_text(str(row["status"]), int(row["diverged"]), int(row["seeds"]))
+    return plain(row["variant"]) + flags
 
 
 def flag_text(status: str, diverged: int, seeds: int) -> str:

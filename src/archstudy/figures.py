@@ -4,7 +4,6 @@ and `plot_study`, which draws every figure of a study from its tables."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,11 +20,12 @@ from archstudy.figure_style import (
     STYLE,
     TRAIN_COLOUR,
     VALIDATION_COLOUR,
-    flag_text,
     hide_unused,
     line_style,
     message,
+    plain,
     save,
+    variant_label,
 )
 
 FIGURES = (
@@ -38,10 +38,6 @@ FIGURES = (
     "misclassified",
 )
 COLUMNS = 4  # small multiples per row
-
-
-def _label(row: pd.Series) -> str:
-    return f"{row['variant']}{flag_text(row['status'], int(row['diverged']), int(row['seeds']))}"
 
 
 def _completed(epochs: pd.DataFrame, variant: str) -> pd.DataFrame:
@@ -81,7 +77,9 @@ def learning_curves(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> 
                 continue
             row = rows[index]
             values = _completed(epochs, row["variant"])
-            top.set_title(_label(row), color=FLAGGED_COLOUR if row["status"] != "ok" else "black")
+            top.set_title(
+                variant_label(row), color=FLAGGED_COLOUR if row["status"] != "ok" else "black"
+            )
             if values.empty:
                 message(top, "every seed diverged:\nno curve to show")
                 bottom.set_visible(False)
@@ -105,7 +103,7 @@ def overfitting_gap(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> 
         for index, (_, row) in enumerate(summary.iterrows()):
             values = _completed(epochs, row["variant"])
             if values.empty:
-                missing.append(str(row["variant"]))
+                missing.append(plain(row["variant"]))
                 continue
             gaps = values.assign(
                 accuracy_gap=values["accuracy"] - values["val_accuracy"],
@@ -113,7 +111,7 @@ def overfitting_gap(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> 
             )
             style = line_style(index)
             for axis, column in zip(axes, ("accuracy_gap", "loss_gap"), strict=True):
-                _band(axis, gaps, column, _label(row), **style)
+                _band(axis, gaps, column, variant_label(row), **style)
         for axis, title in zip(
             axes,
             ("accuracy: train − validation", "loss: validation − train"),
@@ -145,13 +143,20 @@ def overfitting_gap(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> 
         save(figure, path)
 
 
-def _accuracy_limits(values: Sequence[float], statuses: Sequence[str]) -> tuple[float, float]:
-    """An accuracy axis fitted to the variants that learned something: a degenerate variant
-    near chance would otherwise squash every real difference into a few pixels."""
-    usable = [v for v, s in zip(values, statuses, strict=True) if s == "ok" and math.isfinite(v)]
-    usable = usable or [v for v in values if math.isfinite(v)] or [0.0, 1.0]
-    low, high = min(usable), max(usable)
-    margin = max(0.02, (high - low) * 0.15)
+def _accuracy_limits(summary: pd.DataFrame) -> tuple[float, float]:
+    """A test-accuracy axis fitted to the intervals of the variants that learned something: a
+    degenerate variant near chance would otherwise squash every real difference."""
+    usable = summary[summary["status"] == "ok"]
+    if usable.empty:
+        usable = summary
+    values = pd.concat(
+        [usable[f"test_accuracy_{part}"] for part in ("mean", "ci_low", "ci_high")]
+    ).to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return 0.0, 1.0
+    low, high = float(values.min()), float(values.max())
+    margin = max(0.01, (high - low) * 0.1)
     return max(0.0, low - margin), min(1.0, high + margin)
 
 
@@ -184,8 +189,7 @@ def comparison(summary: pd.DataFrame, path: Path) -> None:
     validation accuracy as an open diamond; the best variant by validation accuracy in red."""
     table = summary.sort_values("test_accuracy_mean", na_position="first")
     positions = np.arange(len(table))
-    mean = table["test_accuracy_mean"].to_numpy(dtype=float)
-    low, high = _accuracy_limits(list(mean), list(table["status"]))
+    low, high = _accuracy_limits(table)
     with plt.rc_context(STYLE):
         figure, axis = plt.subplots(figsize=(6.4, 0.42 * len(table) + 1.3))
         for position, (_, row) in zip(positions, table.iterrows(), strict=True):
@@ -214,7 +218,7 @@ def comparison(summary: pd.DataFrame, path: Path) -> None:
                 edgecolors="black",
                 lw=0.9,
             )
-        axis.set_yticks(positions, [_label(row) for _, row in table.iterrows()])
+        axis.set_yticks(positions, [variant_label(row) for _, row in table.iterrows()])
         axis.set_xlim(low, high)
         axis.set_ylim(-0.7, len(table) - 0.3)
         axis.set_xlabel("accuracy")
@@ -241,8 +245,7 @@ def comparison(summary: pd.DataFrame, path: Path) -> None:
 def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
     """Test accuracy against parameter count (left) and training time (right); the Pareto
     front (no other variant is both cheaper and more accurate) is joined by a line."""
-    accuracy = summary["test_accuracy_mean"].to_numpy(dtype=float)
-    low, high = _accuracy_limits(list(accuracy), list(summary["status"]))
+    low, high = _accuracy_limits(summary)
     panels = (
         ("parameters", "pareto_parameters", "parameters (log scale)", True),
         ("train_seconds_mean", "pareto_seconds", "training time per seed (s)", False),
@@ -267,7 +270,9 @@ def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
                 on_front = bool(row[front_column])
                 colour = FLAGGED_COLOUR if row["status"] != "ok" else OTHER_COLOUR
                 if value < low:
-                    _off_axis_note(axis, cost, f"{row['variant']} ▼ {value:.3f}", vertical=False)
+                    _off_axis_note(
+                        axis, cost, f"{plain(row['variant'])} ▼ {value:.3f}", vertical=False
+                    )
                     continue
                 error = [
                     [value - row["test_accuracy_ci_low"]],
@@ -284,7 +289,7 @@ def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
                     mfc=colour if on_front else "white",
                 )
                 axis.annotate(
-                    _label(row),
+                    variant_label(row),
                     (cost, value),
                     xytext=(5, 4),
                     textcoords="offset points",

@@ -13,7 +13,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from archstudy.datasets import PreparedDataset
-from archstudy.figure_style import MATRIX_COLOURMAP, STYLE, flag_text, hide_unused, message, save
+from archstudy.figure_style import (
+    MATRIX_COLOURMAP,
+    STYLE,
+    hide_unused,
+    message,
+    plain,
+    save,
+    variant_label,
+)
 
 MATRIX_COLUMNS = 3  # confusion matrices per row in the appendix figure
 GALLERY_COLUMNS = 8
@@ -48,10 +56,11 @@ def _matrix(
 ) -> None:
     """One annotated matrix: `colours` drive the cells' shade, `labels` their text."""
     size = len(class_names)
+    names = [plain(name) for name in class_names]
     image = axis.imshow(colours, cmap=MATRIX_COLOURMAP, vmin=0.0)
     axis.set_title(title)
-    axis.set_xticks(range(size), class_names, rotation=45 if size > 10 else 0, ha="center")
-    axis.set_yticks(range(size), class_names)
+    axis.set_xticks(range(size), names, rotation=45 if size > 10 else 0, ha="center")
+    axis.set_yticks(range(size), names)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     threshold = colours.max() / 2 if colours.size else 0
@@ -84,8 +93,9 @@ def confusion(
         else:
             counts = counts_matrix(confusion_counts, variant, size)
             rates = row_normalised(counts)
-            _matrix(axes[0], counts, counts, "d", class_names, f"{variant}: counts")
-            _matrix(axes[1], rates, rates, ".2f", class_names, f"{variant}: row-normalised")
+            name = plain(variant)
+            _matrix(axes[0], counts, counts, "d", class_names, f"{name}: counts")
+            _matrix(axes[1], rates, rates, ".2f", class_names, f"{name}: row-normalised")
         figure.tight_layout()
         save(figure, path)
 
@@ -108,7 +118,7 @@ def confusion_variants(
         flat = [axis for line in axes for axis in line]
         for axis, row in zip(flat, rows, strict=False):
             variant = str(row["variant"])
-            title = variant + flag_text(row["status"], int(row["diverged"]), int(row["seeds"]))
+            title = variant_label(row)
             if not (confusion_counts["variant"] == variant).any():
                 axis.set_title(title)
                 message(axis, "every seed diverged:\nno predictions")
@@ -148,7 +158,8 @@ def misclassified(table: pd.DataFrame, x_test: np.ndarray, path: Path) -> None:
     the predicted class' probability and the seed."""
     images = [x_test[int(index)] for index in table["index"]]
     titles = [
-        f"{row.true_name} → {row.predicted_name}\n{row.confidence:.2f} (seed {row.seed})"
+        f"{plain(row.true_name)} → {plain(row.predicted_name)}\n"
+        f"{row.confidence:.2f} (seed {row.seed})"
         for row in table.itertuples()
     ]
     _image_grid(images, titles, GALLERY_COLUMNS, path)
@@ -173,6 +184,6 @@ def class_samples(data: PreparedDataset, path: Path, per_class: int = SAMPLES_PE
                     axis.imshow(
                         data.x_train[indices[column]], cmap=IMAGE_COLOURMAP, vmin=0, vmax=255
                     )
-            axes[label][0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+            axes[label][0].set_ylabel(plain(name), rotation=0, ha="right", va="center", fontsize=8)
         figure.subplots_adjust(wspace=0.05, hspace=0.05)
         save(figure, path)

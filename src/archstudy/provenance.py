@@ -42,22 +42,30 @@ def software() -> dict[str, str]:
     return versions
 
 
-def git_state() -> str:
-    """The project's commit and whether the tree had uncommitted changes."""
+def git_state(directory: Path) -> str:
+    """The commit checked out in `directory` and whether it had uncommitted changes."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPOSITORY, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=REPOSITORY,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        commit, status = (
+            subprocess.run(
+                ["git", *arguments], cwd=directory, check=True, capture_output=True, text=True
+            ).stdout.strip()
+            for arguments in (["rev-parse", "HEAD"], ["status", "--porcelain"])
+        )
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
-    return f"{commit} ({'uncommitted changes' if dirty else 'clean tree'})"
+    return f"{commit} ({'uncommitted changes' if status else 'clean tree'})"
+
+
+def git_states(workflow_dir: Path | None = None) -> dict[str, str]:
+    """The git state of the workflow folder the report was built in and, when the archstudy
+    package was installed from elsewhere, of the package's checkout too."""
+    workflow_dir = (workflow_dir or Path.cwd()).resolve()
+    if workflow_dir == REPOSITORY:
+        return {"project": git_state(REPOSITORY)}
+    return {
+        "workflow folder": git_state(workflow_dir),
+        "archstudy package": git_state(REPOSITORY),
+    }
 
 
 def cpu_model() -> str:

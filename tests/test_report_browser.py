@@ -1,0 +1,172 @@
+"""The report as a reader gets it: rendered from fixture results, opened in headless Chromium,
+and read back from the PDF as text and as page images."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pypdf
+import pytest
+from report_fixture import STUDIES, XSS_TITLE, XSS_VARIANT, build_report
+
+from archstudy.browser import PageReport, find_chromium, inspect_page
+
+# Every study section has these subsections, the report these sections.
+STUDY_HEADINGS = (
+    "Variants",
+    "Results",
+    "Is the difference real?",
+    "Training and cost",
+    "Errors of the best variant",
+)
+REPORT_HEADINGS = (
+    "Summary",
+    "Methods",
+    "Datasets",
+    "Appendix: confusion matrices",
+    "Reproducibility",
+    "Hardware",
+    "Software",
+    "Data",
+    "Configuration",
+)
+SCREEN = (1280, 900)
+needs_chromium = pytest.mark.skipif(
+    find_chromium() is None,
+    reason="Chromium is not installed (Debian: apt-get install chromium); "
+    "the HTML report cannot be opened as a reader would",
+)
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_report(tmp_path_factory.mktemp("fixture"))
+
+
+@pytest.fixture(scope="module")
+def page(report_dir: Path) -> PageReport:
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    screenshot = report_dir / "screenshot.png"
+    seen = inspect_page(report_dir / "report.html", screenshot, width=SCREEN[0], height=SCREEN[1])
+    # CI may collect the screenshot as an artifact.
+    artifacts = os.environ.get("ARCHSTUDY_TEST_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot, Path(artifacts) / "report-fixture-screenshot.png")
+    return seen
+
+
+def variant_names() -> list[str]:
+    return [variant.name for _, variants in STUDIES.values() for variant in variants]
+
+
+def anchor(study: str) -> str:
+    return f"study-{study}"
+
+
+@needs_chromium
+def test_page_loads_without_console_errors_or_broken_images(page: PageReport) -> None:
+    assert page.console_errors == ()
+    assert page.broken_images == ()
+    # Per study: 7 figures; plus the dataset's sample images.
+    assert page.images == 7 * len(STUDIES) + 1
+
+
+@needs_chromium
+def test_every_study_section_and_table_is_there(page: PageReport) -> None:
+    ids = set(page.ids)
+    for study in STUDIES:
+        assert anchor(study) in ids
+        for part in ("variants", "results", "tests", "training", "errors"):
+            assert f"{anchor(study)}-{part}" in ids
+        for table in ("variants", "accuracy", "loss", "verdicts", "mcnemar", "cost", "classes"):
+            assert f"tbl-{anchor(study)}-{table}" in ids
+    for section in ("summary", "methods", "appendix-confusion", "reproducibility"):
+        assert section in ids
+    assert page.tables == page.sortable_tables >= 7 * len(STUDIES)
+
+
+@needs_chromium
+def test_markup_in_titles_and_names_is_shown_as_text(page: PageReport, report_dir: Path) -> None:
+    assert XSS_TITLE in page.text
+    assert XSS_VARIANT in page.text
+    assert "Fixture report <b>&</b>" in page.title
+    html = (report_dir / "report.html").read_text()
+    assert "<script>window.xss" not in html
+    assert "&lt;script&gt;window.xssTitle" in html
+
+
+@needs_chromium
+def test_flagged_runs_are_marked_for_the_reader(page: PageReport) -> None:
+    assert "Warning: unstable: 1 of 3 seeds diverged" in page.text
+    assert "Warning: exploded: every seed diverged" in page.text
+    assert "Warning: zeros is degenerate" in page.text
+    assert "diverged (every seed)" in page.text
+    assert "1/3 seeds diverged" in page.text
+
+
+@needs_chromium
+def test_screenshot_is_the_first_screen(page: PageReport, report_dir: Path) -> None:
+    png = (report_dir / "screenshot.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == SCREEN
+
+
+def pdf_text(report_dir: Path) -> str:
+    reader = pypdf.PdfReader(report_dir / "report.pdf")
+    # Typst ties numbers to words with no-break spaces; long titles may wrap.
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return re.sub(r"\s+", " ", text.replace("\xa0", " "))
+
+
+def test_pdf_has_every_heading_variant_and_number(report_dir: Path) -> None:
+    text = pdf_text(report_dir)
+    reader = pypdf.PdfReader(report_dir / "report.pdf")
+    for heading in REPORT_HEADINGS + STUDY_HEADINGS:
+        assert heading in text
+    for title, _ in STUDIES.values():
+        assert title in text
+    for name in variant_names():
+        assert name in text
+    assert "Figure 1:" in text and "Table 1:" in text
+    pages = len(reader.pages)
+    assert f"{pages} / {pages}" in reader.pages[-1].extract_text()
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None,
+    reason="pdftoppm is not installed (Debian: apt-get install poppler-utils)",
+)
+def test_pdf_pages_render_to_images(report_dir: Path, tmp_path: Path) -> None:
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "30", str(report_dir / "report.pdf"), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+    )
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == len(pypdf.PdfReader(report_dir / "report.pdf").pages)
+    for image in images:
+        width, height = struct.unpack(">II", image.read_bytes()[16:24])
+        assert abs(width - 248) <= 1 and abs(height - 351) <= 1  # A4 at 30 dpi
+        assert image.stat().st_size > 1000  # more than a blank page
+
+
+@needs_chromium
+def test_console_errors_and_broken_images_are_caught(tmp_path: Path) -> None:
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!doctype html><title>t</title><p id=here>text</p>"
+        '<img src="missing.png"><img src="data:image/png;base64,AAAA">'
+        '<script>console.error("boom"); undefinedFunction();</script>'
+    )
+    seen = inspect_page(page)
+    assert seen.broken_images == ("missing.png", "data:image/png;base64,AAAA")
+    assert any("boom" in error for error in seen.console_errors)
+    assert any("undefinedFunction" in error for error in seen.console_errors)
+    assert "here" in seen.ids
