@@ -11,18 +11,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 from sklearn.metrics import confusion_matrix
 
 from archstudy.aggregate import (
+    DEGENERATE_MARGIN,
     TABLES,
     Member,
     aggregate_study,
+    chance_accuracy,
     confusion_table,
+    correct_answers,
     epochs_table,
     load_runs,
+    misclassified_table,
     per_class_table,
+    read_table,
     summary_table,
+    write_csv,
 )
+from archstudy.comparisons import pairwise_table, verdict
 from archstudy.figures import FIGURES
 
 CLASS_NAMES = ("cat", "dog", "eel")
@@ -327,3 +335,133 @@ def smk_tuple(name: str) -> tuple[str, ...]:
 def test_workflow_constants_name_the_files_the_package_writes():
     assert smk_tuple("STUDY_TABLES") == TABLES
     assert smk_tuple("STUDY_FIGURES") == FIGURES
+
+
+# --- status, stop reasons and costs -----------------------------------------------------
+
+
+def test_summary_reports_stop_reasons_and_epochs_as_the_runs_give_them(runs_root):
+    table = summary_table(MEMBERS, load_runs(MEMBERS, runs_root))
+    unstable = row(table, "unstable")
+    assert unstable["stopped"] == "completed ×2, diverged ×1"
+    assert (unstable["epochs_run_min"], unstable["epochs_run_max"]) == (1, 2)
+    assert unstable["epochs_planned"] == 2
+    assert row(table, "wide")["stopped"] == "completed"
+    assert row(table, "wide")["test_examples"] == len(Y_TEST)
+
+
+def test_status_marks_diverged_and_degenerate_variants(tmp_path):
+    root = tmp_path / "runs"
+    hp = hyperparameters([8], ["relu"])
+    write_run(root, "dddddddddddd", 0, hp=hp, val_accuracy=0.5, test_accuracy=0.5, diverged=True)
+    write_run(root, "eeeeeeeeeeee", 0, hp=hp, val_accuracy=0.9, test_accuracy=0.9)
+    write_run(root, "ffffffffffff", 0, hp=hp, val_accuracy=0.35, test_accuracy=0.35)
+    members = (
+        Member("broken", "dddddddddddd", (0,)),
+        Member("fine", "eeeeeeeeeeee", (0,)),
+        Member("chance", "ffffffffffff", (0,)),
+    )
+    # Always predicting the most common class scores 1/3; 0.35 is within the 0.05 margin.
+    table = summary_table(members, load_runs(members, root), chance=1 / 3)
+    assert list(table["status"]) == ["diverged", "ok", "degenerate"]
+    assert chance_accuracy(Y_TEST) == pytest.approx(1 / 3)
+    assert DEGENERATE_MARGIN == 0.05
+
+
+def test_pareto_fronts_of_parameters_and_training_time(runs_root):
+    table = summary_table(MEMBERS, load_runs(MEMBERS, runs_root)).set_index("variant")
+    # unstable: cheapest (1,000 parameters, 1.5 s); narrow: most accurate; wide: beaten by
+    # narrow, which is smaller and as fast.
+    assert table["pareto_parameters"].to_dict() == {"wide": False, "narrow": True, "unstable": True}
+    assert table["pareto_seconds"].to_dict() == {"wide": False, "narrow": True, "unstable": True}
+
+
+def test_read_table_keeps_names_as_text(tmp_path):
+    table = pd.DataFrame({"variant": ["128", "NA", "1e3"], "test_accuracy_mean": [0.9, 0.8, 0.7]})
+    write_csv(table, tmp_path / "summary.csv")
+    back = read_table(tmp_path / "summary.csv")
+    assert list(back["variant"]) == ["128", "NA", "1e3"]
+    assert back["test_accuracy_mean"].dtype == float
+
+
+# --- the best variant's mistakes and the pairwise tests -------------------------------------
+
+
+def test_misclassified_lists_each_wrong_image_once_most_confident_first(runs_root):
+    runs = load_runs(MEMBERS, runs_root)
+    table = misclassified_table(runs, "wide", Y_TEST, CLASS_NAMES)
+    # Seeds 1 and 2 of wide get images 1 (dog -> cat) and 3 (cat -> dog) wrong at 0.8.
+    assert list(table["index"]) == [1, 3]
+    assert list(table["seed"]) == [1, 1]
+    assert list(zip(table["true_name"], table["predicted_name"], strict=True)) == [
+        ("dog", "cat"),
+        ("cat", "dog"),
+    ]
+    assert table["confidence"].tolist() == pytest.approx([0.8, 0.8])
+    assert misclassified_table(runs, None, Y_TEST, CLASS_NAMES).empty
+    assert len(misclassified_table(runs, "wide", Y_TEST, CLASS_NAMES, limit=1)) == 1
+
+
+def test_pairwise_mcnemar_per_matched_seed_and_paired_t_across_seeds(runs_root):
+    runs = load_runs(MEMBERS, runs_root)
+    table = pairwise_table(correct_answers(runs, Y_TEST), "wide", ["wide", "narrow", "unstable"])
+    mcnemar = table[table["test"] == "mcnemar"]
+    # narrow: 3 matched seeds; unstable: seed 2 diverged, so 2.
+    assert list(zip(mcnemar["other"], mcnemar["seed"], strict=True)) == [
+        ("narrow", 0),
+        ("narrow", 1),
+        ("narrow", 2),
+        ("unstable", 0),
+        ("unstable", 1),
+    ]
+    # Seed 0: both perfect. Seeds 1, 2: only the other gets images 1 and 3 right (b=0, c=2),
+    # exact two-sided p = 2 * (1/2)^2 = 0.5.
+    assert list(mcnemar["best_only"]) == [0, 0, 0, 0, 0]
+    assert list(mcnemar["other_only"]) == [0, 2, 2, 0, 2]
+    assert mcnemar["p_value"].tolist() == pytest.approx([1.0, 0.5, 0.5, 1.0, 0.5])
+    assert mcnemar["p_holm"].tolist() == pytest.approx([1.0] * 5)  # 0.5 * 5, 4, 3 capped
+    assert mcnemar["difference"].tolist() == pytest.approx([0.0, -1 / 3, -1 / 3, 0.0, -1 / 3])
+    paired = table[table["test"] == "paired_t"]
+    assert list(paired["other"]) == ["narrow"]  # unstable has too few matched seeds
+    # Differences 0, -1/3, -1/3: mean -2/9, s = 1/(3 sqrt 3), so t = -2 with 2 df.
+    (p_value,) = paired["p_value"]
+    assert p_value == pytest.approx(2 * scipy_stats.t.sf(2.0, 2))
+    assert not table["significant"].any()
+
+
+def test_pairwise_without_a_best_variant_is_empty():
+    assert pairwise_table({}, None, ["a", "b"]).empty
+
+
+def test_verdict_needs_every_pair_and_the_paired_test():
+    def rows(significant: list[bool], paired_p: float | None) -> pd.DataFrame:
+        mcnemar = [
+            {"test": "mcnemar", "difference": 0.02, "p_holm": 0.01 if s else 0.2, "significant": s}
+            for s in significant
+        ]
+        paired = (
+            []
+            if paired_p is None
+            else [
+                {
+                    "test": "paired_t",
+                    "difference": 0.02,
+                    "p_holm": paired_p,
+                    "ci_low": 0.01,
+                    "ci_high": 0.03,
+                    "significant": paired_p < 0.05,
+                }
+            ]
+        )
+        return pd.DataFrame(mcnemar + paired)
+
+    assert verdict(rows([True, True, True], 0.01))["supported"]
+    assert verdict(rows([True, True], None))["supported"]  # too few seeds for a paired test
+    assert not verdict(rows([True, True, False], 0.01))["supported"]
+    assert not verdict(rows([True, True, True], 0.2))["supported"]
+    result = verdict(rows([True, False, True], 0.01))
+    assert (result["pairs"], result["significant_pairs"]) == (3, 2)
+    assert result["max_p_holm"] == pytest.approx(0.2)
+    assert not verdict(pd.DataFrame(columns=["test", "difference", "p_holm", "significant"]))[
+        "tested"
+    ]

@@ -16,7 +16,7 @@ import pandas as pd
 import pypandoc
 import pytest
 
-from archstudy import aggregate
+from archstudy import aggregate, findings
 from archstudy.aggregate import Member
 from archstudy.document import (
     StudyInput,
@@ -281,3 +281,131 @@ def test_html_keeps_markup_in_titles_literal(tmp_path):
     assert "Study &lt;b&gt;&amp; more" in html
     assert "&lt;i&gt;depths&lt;/i&gt;" in html
     assert "A. Tester" in html
+
+
+# --- the words: findings, verdicts and cells ---------------------------------------------
+
+
+def summary_rows(*rows: tuple[str, float, float, float, float, bool]) -> pd.DataFrame:
+    """(variant, val mean, test mean, test ci low, test ci high, best) rows of a summary."""
+    return pd.DataFrame(
+        [
+            {
+                "variant": variant,
+                "val_accuracy_mean": val,
+                "test_accuracy_mean": test,
+                "test_accuracy_ci_low": low,
+                "test_accuracy_ci_high": high,
+                "best": best,
+            }
+            for variant, val, test, low, high, best in rows
+        ]
+    )
+
+
+def verdict_for(other: str, difference: float, supported: bool, tested: bool = True) -> dict:
+    return {"other": other, "difference": difference, "supported": supported, "tested": tested}
+
+
+WIDTH = summary_rows(
+    ("w512", 0.93, 0.9377, 0.9348, 0.9405, True),
+    ("w128", 0.92, 0.9257, 0.9077, 0.9436, False),
+    ("w32", 0.90, 0.9073, 0.8993, 0.9153, False),
+)
+
+
+def test_finding_states_best_interval_margin_and_support():
+    verdicts = [verdict_for("w128", 0.012, False), verdict_for("w32", 0.03, True)]
+    assert findings.finding(WIDTH, verdicts) == (
+        "w512 has the highest validation accuracy (0.9300) and a test accuracy of 0.9377 "
+        "(95% interval 0.9348–0.9405), 0.0120 above the runner-up w128 (0.9257); its lead over "
+        "w32 is statistically supported; the difference from w128 is not statistically "
+        "supported."
+    )
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "clause"),
+    [
+        (
+            [verdict_for("a", 0.1, True), verdict_for("b", 0.2, True)],
+            "its lead over all 2 other variants is statistically supported",
+        ),
+        (
+            [verdict_for("a", 0.01, False), verdict_for("b", 0.02, False)],
+            "none of its differences from the others is statistically supported",
+        ),
+        (
+            [verdict_for("a", 0.01, False)],
+            "the difference from a is not statistically supported",
+        ),
+        (
+            [verdict_for("a", -0.05, True), verdict_for("b", 0.2, True)],
+            "its lead over b is statistically supported; "
+            "it is significantly worse on the test set than a",
+        ),
+        (
+            [verdict_for("a", 0.1, True), verdict_for("b", math.nan, False, tested=False)],
+            "its lead over a is statistically supported; "
+            "b could not be compared (no completed seed in common)",
+        ),
+        (
+            [verdict_for(n, 0.01, False) for n in "abc"],
+            "none of its differences from the others is statistically supported",
+        ),
+    ],
+)
+def test_support_clause(verdicts, clause):
+    assert findings.support_clause(verdicts) == clause
+
+
+def test_finding_when_the_best_is_below_the_runner_up_on_the_test_set():
+    table = summary_rows(("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False))
+    text = findings.finding(table, [verdict_for("b", -0.02, False)])
+    assert "0.0200 below the runner-up b (0.9200)" in text
+
+
+def test_finding_without_a_comparison_or_a_best_variant():
+    alone = summary_rows(("only", 0.9, 0.91, math.nan, math.nan, True))
+    assert findings.finding(alone, []) == (
+        "only is the only variant, with a test accuracy of 0.9100; there is nothing to compare "
+        "it with."
+    )
+    nobody = summary_rows(("x", math.nan, math.nan, math.nan, math.nan, False))
+    assert findings.finding(nobody, []) == (
+        "No variant finished training without diverging, so none can be recommended."
+    )
+
+
+def test_cells_and_p_values():
+    record = {
+        "m_mean": 0.93771,
+        "m_std": 0.00123,
+        "m_ci_low": 0.93,
+        "m_ci_high": 0.94543,
+    }
+    assert findings.estimate(record, "m") == "0.9377 ± 0.0012 (0.9300–0.9454)"
+    assert findings.estimate({**record, "m_std": math.nan}, "m") == "0.9377"
+    assert findings.estimate({**record, "m_mean": math.nan}, "m") == "n/a"
+    assert findings.format_p(0.0004) == "< 0.001"
+    assert findings.format_p(0.04567) == "0.046"
+    assert findings.format_p(math.nan) == "n/a"
+    assert (
+        findings.epochs_text({"epochs_run_min": 3, "epochs_run_max": 10, "epochs_planned": 10})
+        == "3–10 of 10"
+    )
+    assert findings.status_text({"status": "ok", "diverged": 1, "seeds": 3}) == (
+        "1/3 seeds diverged"
+    )
+    assert findings.verdict_text(verdict_for("a", -0.1, True)) == "best is worse"
+
+
+def test_markdown_has_methods_tests_and_reproducibility(tmp_path):
+    text, _, _ = render_markdown(tmp_path, "Report", "Width")
+    for heading in ("# Summary", "# Methods", "## Is the difference real?", "# Reproducibility"):
+        assert heading in text
+    assert "McNemar" in text and "Holm" in text
+    # The constants the methods text states are the ones the code uses.
+    assert "fewer than 25 images" in text and "α = 0\\.05" not in text and "α = 0.05" in text
+    assert "{#tbl-study-width-mcnemar}" in text
+    assert "Git commit of the" in text

@@ -89,7 +89,8 @@ def learning_curves(epochs: pd.DataFrame, summary: pd.DataFrame, path: Path) -> 
                 _band(axis, values, f"val_{metric}", "validation", color=VALIDATION_COLOUR)
                 axis.set_ylabel(metric)
             bottom.set_xlabel("epoch")
-        axes[0][0].legend(loc="upper right")
+        if axes[0][0].get_legend_handles_labels()[0]:
+            axes[0][0].legend(loc="upper right")
         figure.tight_layout()
         save(figure, path)
 
@@ -171,10 +172,18 @@ def _off_axis_note(axis: Axes, position: float, text: str, vertical: bool) -> No
             color=FLAGGED_COLOUR,
             va="center",
         )
-    else:  # position is an x coordinate; write upwards from the bottom edge
+    else:  # position is an x coordinate; a marker on the bottom edge, the text above it
+        axis.plot(
+            [position],
+            [0.0],
+            marker="v",
+            color=FLAGGED_COLOUR,
+            clip_on=False,
+            transform=axis.get_xaxis_transform(),
+        )
         axis.annotate(
             text,
-            (position, 0.02),
+            (position, 0.04),
             xycoords=("data", "axes fraction"),
             fontsize=7,
             color=FLAGGED_COLOUR,
@@ -271,7 +280,7 @@ def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
                 colour = FLAGGED_COLOUR if row["status"] != "ok" else OTHER_COLOUR
                 if value < low:
                     _off_axis_note(
-                        axis, cost, f"{plain(row['variant'])} ▼ {value:.3f}", vertical=False
+                        axis, cost, f"{plain(row['variant'])}: {value:.3f}", vertical=False
                     )
                     continue
                 error = [
@@ -302,7 +311,7 @@ def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
             axis.set_ylabel("test accuracy")
         axes[0].plot([], [], "o", color=OTHER_COLOUR, label="on the front (filled)")
         axes[0].plot([], [], "o", color=OTHER_COLOUR, mfc="white", label="dominated (open)")
-        axes[0].legend(loc="lower right", fontsize=7)
+        axes[0].legend(loc="best", fontsize=7)
         figure.tight_layout()
         save(figure, path)
 
