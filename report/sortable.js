@@ -1,6 +1,7 @@
 <script>
 // Click (or press Enter on) a table header to sort the rows by that column.
-// Columns whose cells all parse as numbers sort numerically; others sort as text.
+// A column whose cells all start with a number (or are empty, "n/a") sorts by that number;
+// any other column sorts as text.
 (function () {
   "use strict";
 
@@ -9,10 +10,21 @@
     return cell ? cell.textContent.trim() : "";
   }
 
+  // The number a cell starts with: "0.9377 ± 0.0040 (…)" sorts as 0.9377, "25,450" as 25450,
+  // "< 0.001" just below 0.001; NaN when the cell does not start with a number.
   function asNumber(text) {
-    // Thousands separators, percent signs and unicode minus are common in reports.
-    var cleaned = text.replace(/[,\s%]/g, "").replace(/\u2212/g, "-");
-    return cleaned !== "" && isFinite(cleaned) ? parseFloat(cleaned) : NaN;
+    var cleaned = text.replace(/\u2212/g, "-").replace(/,/g, "");
+    var below = /^<\s*/.test(cleaned);
+    var match = cleaned.replace(/^<\s*/, "").match(/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?/i);
+    if (!match) {
+      return NaN;
+    }
+    var value = parseFloat(match[0]);
+    return below ? value - 1e-12 : value;
+  }
+
+  function isMissing(text) {
+    return text === "" || text === "n/a";
   }
 
   function sortTable(table, header, index) {
@@ -21,16 +33,16 @@
     var rows = Array.prototype.slice.call(body.rows);
     var numeric = rows.every(function (row) {
       var text = cellText(row, index);
-      return text === "" || !isNaN(asNumber(text));
+      return isMissing(text) || !isNaN(asNumber(text));
     });
     rows.sort(function (a, b) {
       var x = cellText(a, index);
       var y = cellText(b, index);
       var order = numeric
-        ? (x === "" ? -Infinity : asNumber(x)) - (y === "" ? -Infinity : asNumber(y))
+        ? (isMissing(x) ? -Infinity : asNumber(x)) - (isMissing(y) ? -Infinity : asNumber(y))
         : x.localeCompare(y, undefined, { numeric: true });
       if (isNaN(order)) {
-        order = 0; // both cells empty
+        order = 0; // both cells missing
       }
       return ascending ? order : -order;
     });

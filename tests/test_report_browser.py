@@ -14,6 +14,7 @@ import pypdf
 import pytest
 from report_fixture import STUDIES, XSS_TITLE, XSS_VARIANT, build_report
 
+from archstudy.aggregate import read_table
 from archstudy.browser import PageReport, find_chromium, inspect_page
 
 # Every study section has these subsections, the report these sections.
@@ -170,3 +171,21 @@ def test_console_errors_and_broken_images_are_caught(tmp_path: Path) -> None:
     assert any("boom" in error for error in seen.console_errors)
     assert any("undefinedFunction" in error for error in seen.console_errors)
     assert "here" in seen.ids
+
+
+SORT_BY_TEST_ACCURACY = """(() => {
+  const table = document.getElementById("tbl-study-width-accuracy");
+  const headers = Array.from(table.tHead.rows[0].cells);
+  headers.find((cell) => cell.textContent.trim() === "Test accuracy").click();
+  const names = (row) => row.cells[0].textContent.replace("★", "").trim();
+  return Array.from(table.tBodies[0].rows, names);
+})()"""
+
+
+@needs_chromium
+def test_clicking_a_header_sorts_by_the_mean(report_dir: Path) -> None:
+    seen = inspect_page(report_dir / "report.html", script=SORT_BY_TEST_ACCURACY)
+    summary = read_table(report_dir.parent / "studies" / "width" / "summary.csv")
+    # "mean ± std (interval)" cells sort by their mean; "n/a" (every seed diverged) first.
+    expected = summary.sort_values("test_accuracy_mean", na_position="first")["variant"]
+    assert seen.evaluated == list(expected)

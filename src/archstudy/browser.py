@@ -76,6 +76,7 @@ class PageReport:
     tables: int
     sortable_tables: int
     text: str
+    evaluated: Any = None  # what the caller's `script` returned
 
     @property
     def problems(self) -> list[str]:
@@ -214,9 +215,11 @@ def inspect_page(
     height: int = 900,
     timeout: float = 60.0,
     chromium: str | None = None,
+    script: str | None = None,
 ) -> PageReport:
-    """Load `html` in headless Chromium at `width` x `height`; describe what the reader sees
-    and, if asked, save the first screen as a PNG."""
+    """Load `html` in headless Chromium at `width` x `height`; describe what the reader sees,
+    save the first screen as a PNG if asked, then run `script` (a JavaScript expression, e.g.
+    one that clicks something) and return its value as `evaluated`."""
     executable = chromium or find_chromium()
     if executable is None:
         raise BrowserError(f"no Chromium found (looked for {', '.join(CHROMIUM_NAMES)})")
@@ -252,6 +255,18 @@ def inspect_page(
                 image = browser.call("Page.captureScreenshot", sid, format="png")["data"]
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(image))
+            evaluated = None
+            if script is not None:
+                answer = browser.call(
+                    "Runtime.evaluate",
+                    sid,
+                    expression=script,
+                    awaitPromise=True,
+                    returnByValue=True,
+                )
+                if "exceptionDetails" in answer:
+                    raise BrowserError(f"script failed: {answer['exceptionDetails']}")
+                evaluated = answer["result"].get("value")
         finally:
             browser.close()
     return PageReport(
@@ -263,6 +278,7 @@ def inspect_page(
         tables=int(page["tables"]),
         sortable_tables=int(page["sortable"]),
         text=page["text"],
+        evaluated=evaluated,
     )
 
 
