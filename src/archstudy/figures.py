@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from archstudy import galleries
 from archstudy.datasets import PreparedDataset
@@ -305,7 +306,11 @@ def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
                     fontsize=7,
                 )
             if log:
+                # Plain counts at 1, 2 and 5 times each power of ten: "20,000", "500,000".
                 axis.set_xscale("log")
+                axis.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+                axis.xaxis.set_minor_formatter(NullFormatter())
             axis.set_ylim(low, high)
             axis.set_xlabel(xlabel)
             axis.set_ylabel("test accuracy")

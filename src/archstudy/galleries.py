@@ -130,6 +130,14 @@ def confusion_variants(
         save(figure, path)
 
 
+def _bare(axis: Axes) -> None:
+    """No ticks and no frame: the image is the panel."""
+    axis.set_xticks([])
+    axis.set_yticks([])
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+
+
 def _image_grid(
     images: Sequence[np.ndarray], titles: Sequence[str], columns: int, path: Path
 ) -> None:
@@ -138,7 +146,7 @@ def _image_grid(
     lines = max(1, math.ceil(len(images) / columns))
     with plt.rc_context({**STYLE, "axes.grid": False}):
         figure, axes = plt.subplots(
-            lines, columns, figsize=(1.25 * columns, 1.45 * lines), squeeze=False
+            lines, columns, figsize=(1.25 * columns, 1.6 * lines), squeeze=False
         )
         flat = [axis for line in axes for axis in line]
         if not images:
@@ -146,8 +154,7 @@ def _image_grid(
         for axis, image, title in zip(flat, images, titles, strict=False):
             axis.imshow(image, cmap=IMAGE_COLOURMAP, vmin=0, vmax=255)
             axis.set_title(title, fontsize=7)
-            axis.set_xticks([])
-            axis.set_yticks([])
+            _bare(axis)
         hide_unused(flat[len(images) :] if images else [])
         figure.tight_layout()
         save(figure, path)
@@ -176,10 +183,7 @@ def class_samples(data: PreparedDataset, path: Path, per_class: int = SAMPLES_PE
             indices = np.flatnonzero(data.y_train == label)[:per_class]
             for column in range(per_class):
                 axis = axes[label][column]
-                axis.set_xticks([])
-                axis.set_yticks([])
-                for spine in axis.spines.values():
-                    spine.set_visible(False)
+                _bare(axis)
                 if column < len(indices):
                     axis.imshow(
                         data.x_train[indices[column]], cmap=IMAGE_COLOURMAP, vmin=0, vmax=255
