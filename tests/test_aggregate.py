@@ -1,4 +1,4 @@
-"""Tests for archstudy.aggregate: study tables built from fake seed runs on disk."""
+"""Tests for archstudy.aggregate, .predictions and .comparisons: study tables from fake runs."""
 
 from __future__ import annotations
 
@@ -20,18 +20,20 @@ from archstudy.aggregate import (
     Member,
     aggregate_study,
     chance_accuracy,
-    confusion_table,
-    correct_answers,
     epochs_table,
     load_runs,
-    misclassified_table,
-    per_class_table,
     read_table,
     summary_table,
     write_csv,
 )
 from archstudy.comparisons import pairwise_table, verdict
 from archstudy.figures import FIGURES
+from archstudy.predictions import (
+    confusion_table,
+    correct_answers,
+    misclassified_table,
+    per_class_table,
+)
 
 CLASS_NAMES = ("cat", "dog", "eel")
 Y_TEST = np.array([0, 1, 2, 0, 1, 2], dtype=np.uint8)

@@ -19,23 +19,23 @@ import jinja2
 import pandas as pd
 
 from archstudy import provenance
-from archstudy.aggregate import DEGENERATE_MARGIN, GALLERY_SIZE, read_table
+from archstudy.aggregate import DEGENERATE_MARGIN, read_table
 from archstudy.atomic import write_text
 from archstudy.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
 from archstudy.figures import FIGURES
 from archstudy.findings import (
-    comparisons,
     epochs_text,
     estimate,
     finding,
+    flags,
     format_count,
     format_interval,
     format_number,
-    format_p,
     pareto_text,
     status_text,
-    verdict_text,
+    test_rows,
 )
+from archstudy.predictions import GALLERY_SIZE
 from archstudy.stats import ALPHA, CONFIDENCE, EXACT_BELOW
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "report"
@@ -129,75 +129,6 @@ def _with_interval(record: Mapping[str, Any], metric: str) -> str:
     return mean if interval == "n/a" else f"{mean} ({interval})"
 
 
-def _flags(summary: pd.DataFrame, chance: float | None) -> list[str]:
-    """Sentences for every diverged seed and degenerate variant of a study."""
-    notes = []
-    for record in summary.to_dict(orient="records"):
-        name, seeds, diverged = record["variant"], int(record["seeds"]), int(record["diverged"])
-        if record["status"] == "diverged":
-            notes.append(
-                f"{name}: every seed diverged (non-finite loss); it has no statistics, "
-                "curves or confusion matrix."
-            )
-        elif diverged:
-            notes.append(
-                f"{name}: {diverged} of {seeds} seeds diverged (non-finite loss); they are left "
-                "out of every mean, interval, test and figure."
-            )
-        if record["status"] == "degenerate":
-            level = f" ({format_number(chance)})" if chance is not None else ""
-            notes.append(
-                f"{name} is degenerate: its mean test accuracy "
-                f"{format_number(record['test_accuracy_mean'])} is within "
-                f"{DEGENERATE_MARGIN:g} of always predicting the most common class{level}."
-            )
-    return notes
-
-
-def _tests(pairwise: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
-    """The verdict per other variant and the seed-by-seed McNemar rows, as display text."""
-    verdicts = comparisons(pairwise, summary)
-    rows = [
-        {
-            "other": item["other"],
-            "difference": format_number(item["difference"]),
-            "interval": format_interval(item["ci_low"], item["ci_high"]),
-            "pairs": f"{item['significant_pairs']} of {item['pairs']}",
-            "max_p": format_p(item["max_p_holm"]),
-            "paired_p": format_p(item["paired_p_holm"]),
-            "verdict": verdict_text(item),
-        }
-        for item in verdicts
-    ]
-    mcnemar = [
-        {
-            "other": record["other"],
-            "seed": str(int(record["seed"])),
-            "accuracies": (
-                f"{format_number(record['best_accuracy'])} / "
-                f"{format_number(record['other_accuracy'])}"
-            ),
-            "discordant": f"{int(record['best_only'])} / {int(record['other_only'])}",
-            "method": "exact" if record["exact"] else "χ²",
-            "p": format_p(record["p_value"]),
-            "p_holm": format_p(record["p_holm"]),
-            "significant": "yes" if record["significant"] else "no",
-        }
-        for record in pairwise[pairwise["test"] == "mcnemar"].to_dict(orient="records")
-    ]
-    supported = sum(1 for item in verdicts if item["supported"] and item["difference"] > 0)
-    return {
-        "verdicts": verdicts,
-        "rows": rows,
-        "mcnemar": mcnemar,
-        "support": (
-            f"{supported} of {len(verdicts)} other{'s' if len(verdicts) > 1 else ''}"
-            if verdicts
-            else "n/a"
-        ),
-    }
-
-
 def _per_class(per_class: pd.DataFrame, best: str | None) -> list[dict[str, str]]:
     mine = per_class[per_class["variant"] == best]
     return [
@@ -219,7 +150,7 @@ def _study_context(
     pairwise = read_table(study.tables_dir / "pairwise.csv")
     best_rows = summary[summary["best"]]
     best = best_rows.iloc[0].to_dict() if len(best_rows) else None
-    tests = _tests(pairwise, summary)
+    tests = test_rows(pairwise, summary)
     figures = {
         figure: _copy(
             study.figures_dir / f"{figure}.png", figures_target / f"{figure}.png", report_dir
@@ -245,7 +176,7 @@ def _study_context(
             "test_with_interval": _with_interval(best, "test_accuracy"),
         },
         "finding": finding(summary, tests["verdicts"]),
-        "flags": _flags(summary, chance),
+        "flags": flags(summary, chance),
         "tests": tests,
         "per_class": _per_class(
             read_table(study.tables_dir / "per_class.csv"),

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from archstudy.comparisons import verdict
+from archstudy.aggregate import DEGENERATE_MARGIN
+from archstudy.comparisons import MCNEMAR, verdict
 
 
 def finite(value: Any) -> float | None:
@@ -164,3 +165,72 @@ def finding(summary: pd.DataFrame, verdicts: Sequence[Mapping[str, Any]]) -> str
         f"{format_number(abs(margin))} {direction} the runner-up {runner['variant']} "
         f"({format_number(runner['test_accuracy_mean'])}); {support_clause(verdicts)}."
     )
+
+
+def flags(summary: pd.DataFrame, chance: float | None) -> list[str]:
+    """Sentences for every diverged seed and degenerate variant of a study."""
+    notes = []
+    for record in summary.to_dict(orient="records"):
+        name, seeds, diverged = record["variant"], int(record["seeds"]), int(record["diverged"])
+        if record["status"] == "diverged":
+            notes.append(
+                f"{name}: every seed diverged (non-finite loss); it has no statistics, "
+                "curves or confusion matrix."
+            )
+        elif diverged:
+            notes.append(
+                f"{name}: {diverged} of {seeds} seeds diverged (non-finite loss); they are left "
+                "out of every mean, interval, test and figure."
+            )
+        if record["status"] == "degenerate":
+            level = f" ({format_number(chance)})" if chance is not None else ""
+            notes.append(
+                f"{name} is degenerate: its mean test accuracy "
+                f"{format_number(record['test_accuracy_mean'])} is within "
+                f"{DEGENERATE_MARGIN:g} of always predicting the most common class{level}."
+            )
+    return notes
+
+
+def test_rows(pairwise: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
+    """The verdict per other variant and the seed-by-seed McNemar rows, as display text."""
+    verdicts = comparisons(pairwise, summary)
+    rows = [
+        {
+            "other": item["other"],
+            "difference": format_number(item["difference"]),
+            "interval": format_interval(item["ci_low"], item["ci_high"]),
+            "pairs": f"{item['significant_pairs']} of {item['pairs']}",
+            "max_p": format_p(item["max_p_holm"]),
+            "paired_p": format_p(item["paired_p_holm"]),
+            "verdict": verdict_text(item),
+        }
+        for item in verdicts
+    ]
+    mcnemar = [
+        {
+            "other": record["other"],
+            "seed": str(int(record["seed"])),
+            "accuracies": (
+                f"{format_number(record['best_accuracy'])} / "
+                f"{format_number(record['other_accuracy'])}"
+            ),
+            "discordant": f"{int(record['best_only'])} / {int(record['other_only'])}",
+            "method": "exact" if record["exact"] else "χ²",
+            "p": format_p(record["p_value"]),
+            "p_holm": format_p(record["p_holm"]),
+            "significant": "yes" if record["significant"] else "no",
+        }
+        for record in pairwise[pairwise["test"] == MCNEMAR].to_dict(orient="records")
+    ]
+    supported = sum(1 for item in verdicts if item["supported"] and item["difference"] > 0)
+    return {
+        "verdicts": verdicts,
+        "rows": rows,
+        "mcnemar": mcnemar,
+        "support": (
+            f"{supported} of {len(verdicts)} other{'s' if len(verdicts) > 1 else ''}"
+            if verdicts
+            else "n/a"
+        ),
+    }
