@@ -102,6 +102,7 @@ def get_report_inputs(wildcards):
 
 
 def get_report_studies(wildcards):
+    """What the report says about each study, and the numbers reported elsewhere for it."""
     return [
         {
             "name": study.name,
@@ -109,6 +110,9 @@ def get_report_studies(wildcards):
             "description": study.description,
             "dataset": study.dataset,
             "seeds": sorted({seed for v in study.variants for seed in v.seeds}),
+            "references": {
+                v.name: v.reference for v in study.variants if v.reference is not None
+            },
         }
         for study in PLAN.studies.values()
     ]

@@ -18,6 +18,7 @@ with step(snakemake.log[0], "render_report") as log:
             seeds=tuple(study["seeds"]),
             tables_dir=Path("results/studies") / study["name"],
             figures_dir=Path("results/studies") / study["name"] / "figures",
+            references=study["references"],
         )
         for study in params.studies
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -409,3 +410,22 @@ def test_markdown_has_methods_tests_and_reproducibility(tmp_path):
     assert "fewer than 25 images" in text and "α = 0\\.05" not in text and "α = 0.05" in text
     assert "{#tbl-study-width-mcnemar}" in text
     assert "Git commit of the" in text
+
+
+def test_numbers_reported_elsewhere_are_shown_beside_ours(tmp_path):
+    study = make_study(tmp_path / "work", "Width")
+    study = dataclasses.replace(
+        study,
+        references={"wide": {"test_accuracy": 0.9712, "source": "notebook 003", "note": "1 run"}},
+    )
+    context = build_context(
+        "Report", None, [study], {}, "studies: {}", PANDOC_TYPST, tmp_path / "report", "make"
+    )
+    (row,) = context["studies"][0]["references"]
+    assert row["reported_accuracy"] == "0.9712"
+    assert row["our_accuracy"].startswith("0.8246 ± ")
+    assert row["reported_loss"] == "n/a"
+    write_markdown(context, tmp_path / "report" / "report.md")
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "{#tbl-study-width-references}" in text
+    assert "notebook 003" in text

@@ -11,7 +11,7 @@ import json
 import re
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from archstudy.findings import (
     format_interval,
     format_number,
     pareto_text,
+    reference_rows,
     status_text,
     test_rows,
 )
@@ -56,6 +57,8 @@ class StudyInput:
     seeds: tuple[int, ...]
     tables_dir: Path
     figures_dir: Path
+    # Numbers reported elsewhere (a notebook, a paper), by variant: source, test_accuracy, ...
+    references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def escape_markdown(value: Any) -> str:
@@ -176,6 +179,7 @@ def _study_context(
             "test_with_interval": _with_interval(best, "test_accuracy"),
         },
         "finding": finding(summary, tests["verdicts"]),
+        "references": reference_rows(summary, study.references),
         "flags": flags(summary, chance),
         "tests": tests,
         "per_class": _per_class(

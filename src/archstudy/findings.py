@@ -234,3 +234,28 @@ def test_rows(pairwise: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
             else "n/a"
         ),
     }
+
+
+def reference_rows(
+    summary: pd.DataFrame, references: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, str]]:
+    """Numbers reported elsewhere beside ours: per referenced variant, the reported and our
+    test accuracy and loss, and where the reported ones come from."""
+    by_variant = {record["variant"]: record for record in summary.to_dict(orient="records")}
+    rows = []
+    for variant, reference in references.items():
+        ours = by_variant.get(variant)
+        if ours is None:
+            continue
+        rows.append(
+            {
+                "variant": variant,
+                "reported_accuracy": format_number(reference.get("test_accuracy")),
+                "our_accuracy": estimate(ours, "test_accuracy"),
+                "reported_loss": format_number(reference.get("test_loss")),
+                "our_loss": estimate(ours, "test_loss"),
+                "source": str(reference.get("source", "")),
+                "note": str(reference.get("note", "")),
+            }
+        )
+    return rows
