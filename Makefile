@@ -6,7 +6,7 @@ CONFIG ?= config/config.yaml
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report dry-run test lint clean lock
+.PHONY: setup report dry-run screenshot test lint clean lock
 
 # Creates the virtual environment and installs the exact versions in constraints.txt.
 $(STAMP): pyproject.toml constraints.txt
@@ -27,6 +27,10 @@ report: $(STAMP)
 dry-run: $(STAMP)
 	$(BIN)/archstudy check $(CONFIG)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --dry-run
+
+# docs/report-screenshot.png: the first screen of the built report, in headless Chromium.
+screenshot: $(STAMP)
+	$(BIN)/python -m archstudy.browser results/report/report.html docs/report-screenshot.png
 
 # The test suite (unit tests and a real end-to-end workflow run on a tiny config).
 test: $(STAMP)

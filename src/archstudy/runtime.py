@@ -33,6 +33,8 @@ def describe_runtime(threads: int) -> dict[str, Any]:
     """Where a run happened, for the metrics and the reproducibility appendix."""
     import keras
 
+    from archstudy.provenance import cpu_model
+
     devices = "cpu"
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -47,6 +49,7 @@ def describe_runtime(threads: int) -> dict[str, Any]:
     return {
         "host": socket.gethostname(),
         "platform": platform.platform(),
+        "cpu": cpu_model(),
         "python": platform.python_version(),
         "backend": backend,
         "keras": keras.__version__,
