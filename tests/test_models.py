@@ -8,6 +8,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from factories import hyperparameters
 
 from archstudy.config import Hyperparameters
 from archstudy.models import (
@@ -18,19 +19,7 @@ from archstudy.models import (
     layer_sizes,
 )
 
-BASE = Hyperparameters(
-    dataset="mnist_5k",
-    hidden=(32,),
-    activations=("relu",),
-    kernel_initializer="glorot_uniform",
-    optimizer="adam",
-    learning_rate=0.001,
-    batch_size=32,
-    epochs=1,
-    validation_split=0.1,
-    validation_method="stratified",
-    validation_seed=0,
-)
+BASE = hyperparameters(hidden=(32,), epochs=1)
 
 
 def hyperparameters(

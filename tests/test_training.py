@@ -14,24 +14,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 import pytest
+from factories import hyperparameters
 
 from archstudy.config import Hyperparameters
 from archstudy.models import count_parameters, flops_per_example
 
 N_TRAIN, N_TEST = 300, 100
-HYPERPARAMETERS = Hyperparameters(
-    dataset="tiny",
-    hidden=(16,),
-    activations=("relu",),
-    kernel_initializer="glorot_uniform",
-    optimizer="adam",
-    learning_rate=0.01,
-    batch_size=32,
-    epochs=2,
-    validation_split=0.1,
-    validation_method="stratified",
-    validation_seed=0,
-)
+HYPERPARAMETERS = hyperparameters(dataset="tiny", hidden=(16,), learning_rate=0.01, epochs=2)
 RUNTIME = {"device": "cpu", "threads": 1}
 METRIC_KEYS = {
     "variant_id",

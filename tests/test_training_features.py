@@ -10,24 +10,20 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from factories import hyperparameters
 
-from archstudy.config import EarlyStopping, Hyperparameters, LRRangeTest, StopBelow, build_plan
+from archstudy.config import EarlyStopping, LRRangeTest, StopBelow, build_plan
 from archstudy.lr_range import choose_rate, lr_range_test
 from archstudy.models import build_model, build_optimizer, count_parameters
 from archstudy.training import Inputs, train_seed
 
-BASE = Hyperparameters(
-    dataset="mnist_5k",
+BASE = hyperparameters(
     hidden=(16, 8),
     activations=("relu", "tanh"),
-    kernel_initializer="glorot_uniform",
-    optimizer="adam",
     learning_rate=0.01,
     batch_size=16,
     epochs=3,
     validation_split=0.2,
-    validation_method="stratified",
-    validation_seed=0,
 )
 
 
