@@ -25,7 +25,16 @@ rule plot_study:
         misclassified="results/studies/{study}/misclassified.csv",
         data=get_study_data,
     output:
-        expand("results/studies/{{study}}/figures/{figure}.png", figure=STUDY_FIGURES),
+        # Flagged for `snakemake --report`, one category per study, captions in report/captions.
+        [
+            report(
+                f"results/studies/{{study}}/figures/{figure}.png",
+                caption=f"../report/captions/{figure}.rst",
+                category="{study}",
+                labels={"study": "{study}", "figure": figure},
+            )
+            for figure in STUDY_FIGURES
+        ],
     log:
         "logs/plot_study/{study}.log",
     conda:
@@ -38,7 +47,12 @@ rule plot_dataset:
     input:
         "results/data/{dataset}.npz",
     output:
-        "results/data/{dataset}.samples.png",
+        report(
+            "results/data/{dataset}.samples.png",
+            caption="../report/captions/samples.rst",
+            category="Datasets",
+            labels={"dataset": "{dataset}"},
+        ),
     log:
         "logs/plot_dataset/{dataset}.log",
     conda:

@@ -6,7 +6,12 @@ rule render_report:
         get_report_inputs,
     output:
         markdown="results/report/report.md",
-        html="results/report/report.html",
+        html=report(
+            "results/report/report.html",
+            caption="../report/captions/report.rst",
+            category="Report",
+            labels={"document": "archstudy report (HTML)"},
+        ),
         pdf="results/report/report.pdf",
     log:
         "logs/render_report/report.log",

@@ -8,7 +8,12 @@ rule lr_range_test:
     output:
         curve="results/lr_range/{variant_id}/curve.csv",
         choice="results/lr_range/{variant_id}/choice.json",
-        figure="results/lr_range/{variant_id}/lr_range.png",
+        figure=report(
+            "results/lr_range/{variant_id}/lr_range.png",
+            caption="../report/captions/lr_range.rst",
+            category="LR range tests",
+            labels={"variant": "{variant_id}"},
+        ),
     log:
         "logs/lr_range_test/{variant_id}.log",
     conda:

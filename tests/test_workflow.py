@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -101,3 +102,12 @@ def test_invalid_config_stops_before_anything_runs(tmp_path: Path):
     assert result.returncode != 0
     assert "studies.tiny.variants.w16: unknown key 'hiden'" in result.stderr
     assert not (workdir / "results").exists()
+
+
+def test_snakemake_report_collects_the_flagged_results(built: Path):
+    archive = built / "results" / "snakemake-report.zip"
+    result = snakemake(built, "--configfile", "study.yaml", "--report", str(archive))
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = zipfile.ZipFile(archive).namelist()
+    assert any(name.endswith("comparison.png") for name in names)
+    assert any(name.endswith("report.html") for name in names)

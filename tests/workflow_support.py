@@ -12,7 +12,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "configs" / "tiny.yaml"
-WORKFLOW_FILES = ("Snakefile", "rules", "scripts", "config", "profiles", "environment.yml")
+WORKFLOW_FILES = (
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "profiles",
+    "report",
+    "environment.yml",
+)
 
 
 def copy_workflow(target: Path, config: dict[str, Any] | None = None) -> Path:
