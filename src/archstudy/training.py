@@ -22,6 +22,10 @@ Log = Callable[[str], None]
 
 # Evaluation has no weight updates, so a large batch only trades memory for speed.
 EVALUATION_BATCH_SIZE = 1024
+# Training steps per call into the compiled graph: at small batches the per-call overhead, not
+# the arithmetic, sets the speed (BENCHMARKS.md). Results are identical; per-batch callback
+# hooks (TerminateOnNaN) run once per this many steps instead of after every step.
+STEPS_PER_EXECUTION = 64
 RUN_FILES = ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy")
 
 
@@ -189,6 +193,7 @@ def train_seed(
         optimizer=build_optimizer(hyperparameters, rate),
         loss=hyperparameters.loss,
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     label = f"variant {hyperparameters.variant_id} seed {seed}"
     epoch_log = EpochLog(label, hyperparameters.epochs, log)
@@ -204,6 +209,7 @@ def train_seed(
         batch_size=hyperparameters.batch_size,
         epochs=hyperparameters.epochs,
         validation_data=(x_val, y_val),
+        validation_batch_size=EVALUATION_BATCH_SIZE,
         shuffle=True,
         verbose=0,
         callbacks=callbacks,

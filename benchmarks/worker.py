@@ -1,0 +1,303 @@
+"""One measuring process of the benchmark: `python benchmarks/worker.py SPEC.json RESULT.json`.
+
+The driver (benchmarks/run.py) starts one worker per measurement, so each one sets its own
+thread pools before TensorFlow is imported (TensorFlow reads them once, at import) and pays
+its own import, exactly as a notebook kernel or a Snakemake job does.
+
+Styles (each job's "style"):
+
+- "notebook": what the notebooks do. TensorFlow's default thread pools, float64 NumPy arrays
+  (`X / 255.`), a Sequential model with a Flatten layer, `compile`/`fit` with every default
+  (progress bar included; the driver sends this process's output to a log file).
+- "trainer": the project's real code path. `archstudy.config.build_plan` resolves the
+  hyperparameters, `archstudy.training.load_inputs` prepares float32 arrays once, and
+  `archstudy.training.train_seed` trains, evaluates and saves exactly as the workflow does.
+  `keras.Model.fit` is wrapped (not replaced) to time the call train_seed makes.
+- levers: "notebook" jobs with a "lever" mapping, one speed setting changed at a time.
+
+Every worker also times a large float32 matrix product with its own thread pools: the
+hardware peak its training throughput is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _set_threads(threads: int | None) -> None:
+    """Threads as the workflow sets them (archstudy.runtime), or TensorFlow's own defaults."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if threads is not None:
+        from archstudy.runtime import configure_process
+
+        configure_process(threads)
+
+
+# This file only runs as a script. The thread pools are fixed when TensorFlow starts, so they
+# are set before Keras is imported, and the import itself is timed.
+SPEC: dict[str, Any] = json.loads(Path(sys.argv[1]).read_text())
+_set_threads(SPEC.get("threads"))
+_started = time.perf_counter()
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+IMPORT_SECONDS = time.perf_counter() - _started
+
+
+class _EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]
+    """Wall and CPU seconds of each epoch (the first one includes tracing the graphs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.wall.append(time.perf_counter() - self._started[0])
+        self.cpu.append(time.process_time() - self._started[1])
+
+
+class _FitTimer:
+    """Wraps keras.Model.fit: wall and CPU seconds of each call, and the settings it ran with."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def install(self) -> None:
+        original = keras.Model.fit
+        calls = self.calls
+
+        def timed_fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            # An epoch-level timer joins the caller's callbacks; it changes nothing computed.
+            epochs = _EpochTimer()
+            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), epochs]
+            wall, cpu = time.perf_counter(), time.process_time()
+            history = original(model, *args, **kwargs)
+            calls.append(
+                {
+                    "wall": time.perf_counter() - wall,
+                    "cpu": time.process_time() - cpu,
+                    "epochs": len(history.history.get("loss", [])),
+                    "epoch_wall": epochs.wall,
+                    "epoch_cpu": epochs.cpu,
+                    "val_accuracy": _last(history.history.get("val_accuracy")),
+                    "batch_size": kwargs.get("batch_size"),
+                    "validation_batch_size": kwargs.get("validation_batch_size"),
+                    "steps_per_execution": int(model.steps_per_execution),
+                    "jit_compile": bool(model.jit_compile),
+                    "input_dtype": _dtype(args[0] if args else kwargs.get("x")),
+                    "optimizer": _optimizer_summary(model.optimizer),
+                    "parameters": int(model.count_params()),
+                    "examples": _examples(args[0] if args else kwargs.get("x")),
+                }
+            )
+            return history
+
+        keras.Model.fit = timed_fit
+
+
+def _dtype(x: Any) -> str:
+    return "tf.data" if isinstance(x, tf.data.Dataset) else str(np.asarray(x).dtype)
+
+
+def _examples(x: Any) -> int:
+    if isinstance(x, tf.data.Dataset):
+        return int(sum(int(tf.shape(batch[0])[0]) for batch in x))
+    return len(x)
+
+
+def _last(values: list[float] | None) -> float | None:
+    return float(values[-1]) if values else None
+
+
+def _optimizer_summary(optimizer: Any) -> dict[str, Any]:
+    """The settings that decide what an optimizer computes (for the same-optimizer check)."""
+    config = optimizer.get_config()
+    keep = ("name", "learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho")
+    summary = {key: config[key] for key in keep if key in config}
+    summary["name"] = type(optimizer).__name__.lower()
+    if "learning_rate" in summary:
+        summary["learning_rate"] = round(float(summary["learning_rate"]), 10)
+    return summary
+
+
+def matmul_peak(size: int, repeats: int = 3) -> float:
+    """Best GFLOP/s of a size x size float32 matrix product (2 n^3 FLOPs) on this process."""
+    a = tf.random.normal((size, size), dtype=tf.float32)
+    b = tf.random.normal((size, size), dtype=tf.float32)
+
+    @tf.function
+    def product(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.linalg.matmul(a, b))
+
+    product(a, b).numpy()  # trace and warm up
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        product(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best / 1e9
+
+
+def load_arrays(path: str) -> dict[str, Any]:
+    """The prepared dataset as the workflow writes it (uint8 images, integer labels)."""
+    with np.load(path) as archive:
+        return {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
+
+
+NOTEBOOK_OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
+
+
+def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **lever: Any) -> None:
+    """Notebook 000's recipe, with the case's network, optimizer and batch size.
+
+    `lever` changes one setting at a time (levers section): float32 inputs, compile's
+    steps_per_execution or jit_compile, a tf.data pipeline, the validation batch size or
+    the progress bar. With no lever this is the notebook exactly.
+    """
+    holdout = case["validation_count"]
+    x_full, y_full = arrays["x_train"], arrays["y_train"]
+    x_valid, x_train = x_full[:holdout] / 255.0, x_full[holdout:] / 255.0  # float64, as typed
+    y_valid, y_train = y_full[:holdout], y_full[holdout:]
+    if lever.get("float32"):
+        x_valid, x_train = x_valid.astype(np.float32), x_train.astype(np.float32)
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=x_train.shape[1:]),
+            keras.layers.Flatten(),
+            *[keras.layers.Dense(units, activation=case["activation"]) for units in case["hidden"]],
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    compile_options = {
+        key: lever[key] for key in ("steps_per_execution", "jit_compile") if key in lever
+    }
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=NOTEBOOK_OPTIMIZERS[case["optimizer"]](learning_rate=case["learning_rate"]),
+        metrics=["accuracy"],
+        **compile_options,
+    )
+    fit_options: dict[str, Any] = {"epochs": case["epochs"]}
+    if "verbose" in lever:
+        fit_options["verbose"] = lever["verbose"]
+    if lever.get("tf_data"):
+        # Cached tensors, reshuffled every epoch, batched and prefetched.
+        train = tf.data.Dataset.from_tensor_slices((x_train, y_train)).cache()
+        train = train.shuffle(len(y_train), seed=seed).batch(case["batch_size"]).prefetch(2)
+        valid = tf.data.Dataset.from_tensor_slices((x_valid, y_valid)).batch(1024).cache()
+        model.fit(train, validation_data=valid, **fit_options)
+        return
+    if case["batch_size"] != 32:  # the notebooks leave Keras' default of 32 implicit
+        fit_options["batch_size"] = case["batch_size"]
+    if "validation_batch_size" in lever:
+        fit_options["validation_batch_size"] = lever["validation_batch_size"]
+    model.fit(x_train, y_train, validation_data=(x_valid, y_valid), **fit_options)
+
+
+def trainer_hyperparameters(case: dict[str, Any], n_train: int) -> Any:
+    """The case as a study config, resolved by the project's own config code."""
+    from archstudy.config import build_plan
+
+    settings = {
+        "dataset": case["dataset"],
+        "hidden": list(case["hidden"]),
+        "activation": case["activation"],
+        "optimizer": case["optimizer"],
+        "learning_rate": case["learning_rate"],
+        "batch_size": case["batch_size"],
+        "epochs": case["epochs"],
+        # The notebook holds out the first examples: the "head" split cuts exactly there.
+        "validation_split": case["validation_count"] / n_train,
+        "validation_method": "head",
+        "seeds": [0],
+    }
+    plan = build_plan({"defaults": settings, "studies": {"benchmark": {"variants": {"v": {}}}}})
+    (hyperparameters,) = plan.hyperparameters.values()
+    return hyperparameters
+
+
+def trainer_run(case: dict[str, Any], seed: int, data_path: str, workdir: Path) -> None:
+    """train_seed on the prepared dataset: the code path every workflow job runs."""
+    from archstudy.runtime import describe_runtime
+    from archstudy.training import load_inputs, train_seed
+
+    n_train = len(np.load(data_path)["y_train"])
+    hyperparameters = trainer_hyperparameters(case, n_train)
+    inputs = load_inputs(hyperparameters, Path(data_path))
+    run_dir = workdir / f"{case['name']}-seed{seed}"
+    runtime = describe_runtime(SPEC.get("threads") or 0)
+    lines: list[str] = []
+    train_seed(hyperparameters, inputs, seed, run_dir, runtime, log=lines.append)
+
+
+def _wait_for_start(barrier: dict[str, str] | None) -> None:
+    """Jobs run concurrently start together: say ready, then wait for the driver's go."""
+    if not barrier:
+        return
+    Path(barrier["ready"]).write_text("ready\n")
+    deadline = time.monotonic() + 600
+    while not Path(barrier["go"]).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the driver never said go")
+        time.sleep(0.01)
+
+
+def main() -> None:
+    from archstudy.models import flops_per_example
+
+    result_path = Path(sys.argv[2])
+    workdir = Path(SPEC["workdir"])
+    workdir.mkdir(parents=True, exist_ok=True)
+    timer = _FitTimer()
+    timer.install()
+    result: dict[str, Any] = {
+        "threads": SPEC.get("threads"),
+        "import_seconds": IMPORT_SECONDS,
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "runs": [],
+    }
+    result["peak_gflops"] = matmul_peak(SPEC["peak_size"]) if SPEC.get("peak_size") else None
+    jobs = SPEC["jobs"]
+    arrays = load_arrays(SPEC["data"]) if any(job["style"] != "trainer" for job in jobs) else {}
+    _wait_for_start(SPEC.get("barrier"))
+    for job in jobs:
+        case, seed = job["case"], job["seed"]
+        before = len(timer.calls)
+        started = time.perf_counter()
+        if job["style"] == "trainer":
+            trainer_run(case, seed, SPEC["data"], workdir)
+        else:
+            notebook_run(case, seed, arrays, **job.get("lever", {}))
+        total = time.perf_counter() - started
+        calls = timer.calls[before:]
+        if len(calls) != 1:
+            raise RuntimeError(f"expected one fit call per run, saw {len(calls)}")
+        result["runs"].append(
+            {
+                "style": job["style"],
+                "case": case["name"],
+                "seed": seed,
+                "lever": job.get("lever", {}),
+                "label": job.get("label", ""),
+                "total": total,
+            }
+            | calls[0]
+            | {"forward_flops": flops_per_example(case["hidden"])}
+        )
+    result_path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

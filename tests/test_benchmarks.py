@@ -1,0 +1,156 @@
+"""The speed benchmark keeps working (a seconds-long --quick run) and its speed settings
+change nothing that is computed."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+SEPARATOR = re.compile(r"^\|(\s*:?-+:?\s*\|)+$")
+OLD_SECTION = "## 2000-01-01 00:00 UTC · full\n\nAn earlier run, kept as history.\n"
+
+
+def load_run_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("benchmark_run", RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def tables(markdown: str) -> list[list[list[str]]]:
+    """Every Markdown table as rows of stripped cells (separator row included)."""
+    found: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+            assert line.rstrip().endswith("|"), f"table row not closed: {line!r}"
+        elif current:
+            found.append(current)
+            current = []
+    return found
+
+
+def number(cell: str) -> float:
+    return float(cell.rstrip("x%").split(" ")[0])
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One --quick run into a file that already holds an earlier result."""
+    output = tmp_path_factory.mktemp("benchmark") / "BENCHMARKS.md"
+    run = load_run_module()
+    output.write_text(f"{run.HEADER}\n{OLD_SECTION}")
+    result = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return output.read_text()
+
+
+def test_quick_run_adds_a_dated_section_above_the_history(quick_report: str) -> None:
+    new = re.search(r"^## \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC · quick", quick_report, re.M)
+    assert new is not None
+    old = quick_report.index(OLD_SECTION)
+    assert quick_report.index(load_run_module().MARKER) < new.start() < old
+    for heading in ("Targets", "1. Per-step efficiency", "2. Roofline", "3. Levers"):
+        assert f"\n### {heading}\n" in quick_report
+
+
+def test_quick_run_writes_well_formed_tables(quick_report: str) -> None:
+    found = tables(quick_report)
+    assert len(found) >= 4
+    for table in found:
+        header, separator, *rows = table
+        assert SEPARATOR.match("| " + " | ".join(separator) + " |"), separator
+        assert rows, f"table without rows: {header}"
+        for row in rows:
+            assert len(row) == len(header), (header, row)
+
+
+def test_per_step_row_holds_numbers_for_both_styles(quick_report: str) -> None:
+    per_step = next(t for t in tables(quick_report) if t[0][0] == "network" and "speed-up" in t[0])
+    header, _, *rows = per_step
+    (row,) = rows
+    cells = dict(zip(header, row, strict=True))
+    assert cells["network"] == "784-300-100-10" and cells["batch"] == "32"
+    assert number(cells["notebook s/epoch"]) > 0 and number(cells["trainer s/epoch"]) > 0
+    assert cells["speed-up"].endswith("x")
+    for column in ("notebook val acc", "trainer val acc"):
+        assert 0 <= number(cells[column]) <= 1
+    # The synthetic task is easy: both styles learn it, from the same initial weights.
+    assert cells["same model & optimizer"] == "yes"
+    assert "The trainer (`archstudy.training`) runs with: steps_per_execution=" in quick_report
+
+
+def test_roofline_rows_report_a_positive_peak(quick_report: str) -> None:
+    roofline = next(t for t in tables(quick_report) if "matmul peak GFLOP/s" in t[0])
+    for row in roofline[2:]:
+        assert number(row[5]) > 0 and number(row[4]) > 0
+
+
+def test_history_is_kept_when_the_file_has_no_marker(tmp_path: Path) -> None:
+    run = load_run_module()
+    output = tmp_path / "BENCHMARKS.md"
+    output.write_text("# Notes written by hand\n")
+    run.write_results(output, "## second\n")
+    run.write_results(output, "## third\n")
+    text = output.read_text()
+    assert text.startswith("# Notes written by hand\n")
+    assert text.index(run.MARKER) < text.index("## third") < text.index("## second")
+
+
+def write_synthetic(path: Path) -> Path:
+    return load_run_module().synthetic_data(path, n_train=400, n_test=100)
+
+
+def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    from archstudy.config import build_plan
+    from archstudy.training import load_inputs, train_seed
+
+    # Dropout and batch normalisation too: their random masks and moving statistics must
+    # follow the same sequence whether steps run one per call or many.
+    settings = {
+        "hidden": [16, 16],
+        "dropout": 0.3,
+        "batch_norm": True,
+        "epochs": 2,
+        "batch_size": 4,
+        "learning_rate": 0.01,
+        "seeds": [0],
+    }
+    plan = build_plan({"defaults": settings, "studies": {"s": {"variants": {"v": {}}}}})
+    (hyperparameters,) = plan.hyperparameters.values()
+    inputs = load_inputs(hyperparameters, data)
+    train_seed(hyperparameters, inputs, 0, run_dir, {"threads": 1}, log=lambda line: None)
+    history = pd.read_csv(run_dir / "history.csv").drop(columns="seconds")
+    return history, np.load(run_dir / "test_probabilities.npy")
+
+
+def test_steps_per_execution_changes_nothing_that_is_computed(tmp_path, monkeypatch):
+    from archstudy import training
+
+    assert training.STEPS_PER_EXECUTION > 1
+    data = write_synthetic(tmp_path / "data.npz")
+    fast_history, fast_probabilities = train_once(data, tmp_path / "fast")
+    monkeypatch.setattr(training, "STEPS_PER_EXECUTION", 1)
+    slow_history, slow_probabilities = train_once(data, tmp_path / "slow")
+    # 90 training steps per epoch: the fast run makes 2 calls (64 + 26 steps), the slow 90.
+    pd.testing.assert_frame_equal(fast_history, slow_history)
+    np.testing.assert_array_equal(fast_probabilities, slow_probabilities)
