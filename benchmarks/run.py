@@ -1,6 +1,6 @@
 """Training-speed benchmark of archstudy (issue #8): one command, results into BENCHMARKS.md.
 
-    .venv/bin/python benchmarks/run.py              # full run, several minutes on 2 cores
+    .venv/bin/python benchmarks/run.py              # full run, 15-30 minutes on 2 cores
     .venv/bin/python benchmarks/run.py --quick --output /tmp/bench.md   # smoke test, seconds
 
 Sections, all measured in this process tree on this machine, one after the other:
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ TARGET_SPEEDUP, AIM_SPEEDUP = 3.0, 8.0
 TARGET_PEAK_FRACTION = 0.40
 TARGET_NOOP_SECONDS = 5.0
 TARGET_PARALLEL_RATIO = 0.6
+TARGET_NOTEBOOK_001_MINUTES = 30.0
+NOTEBOOK_001 = ROOT / "config" / "studies" / "001_sigmoid_depth_width_l2.yaml"
 
 # Notebook 000 holds out the first 5,000 of MNIST's 60,000 training images for validation.
 MNIST_VALIDATION = 5000
@@ -112,7 +114,6 @@ class Settings:
     peak_size: int
     sections: set[str]
     study_config: str | None
-    log: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,6 +529,7 @@ class Study:
     named_variants: int
     trained_variants: int
     runs: int
+    epochs: int
     failures: list[str]
     load: tuple[str, str]
 
@@ -550,15 +552,20 @@ def copy_workflow(target: Path) -> Path:
 
 
 def timed_snakemake(
-    settings: Settings, workdir: Path, cores: str, label: str, failures: list[str]
+    settings: Settings,
+    workdir: Path,
+    config: Path | None,
+    cores: str,
+    label: str,
+    failures: list[str],
 ) -> float | None:
     command = [*snakemake_command(), "--cores", cores]
-    if settings.study_config:
-        command += ["--configfile", str(Path(settings.study_config).resolve())]
-    if settings.study_config and settings.data_dir.is_dir():
-        # A study on MNIST or Fashion-MNIST reads them from the local mirror first. The default
-        # study (the bundled mnist_5k) runs exactly as a user types it.
-        command += ["--config", f"data={{local_dir: {settings.data_dir.resolve()}}}"]
+    if config is not None:
+        command += ["--configfile", str(config.resolve())]
+        if settings.data_dir.is_dir():
+            # MNIST and Fashion-MNIST come from the local mirror first. The default study (the
+            # bundled mnist_5k, no config given) runs exactly as a user types it.
+            command += ["--config", f"data={{local_dir: {settings.data_dir.resolve()}}}"]
     log = settings.workdir / f"study-{label}.log"
     started = time.perf_counter()
     with log.open("w") as stream:
@@ -570,37 +577,45 @@ def timed_snakemake(
     return elapsed
 
 
-def measure_study(settings: Settings) -> Study:
+def measure_study(
+    settings: Settings, config: Path | None, label: str, cores: Sequence[str] = ("1", "all")
+) -> Study:
+    """Clean runs of a study with each core count, then (after `--cores all`) the no-op rebuild.
+
+    `config` None is the default study, run with no --configfile, as a user would.
+    """
     import yaml
 
     from archstudy.config import build_plan
 
     start_load = load_average()
-    config_path = (
-        Path(settings.study_config) if settings.study_config else ROOT / "config/config.yaml"
-    )
+    config_path = config or ROOT / "config" / "config.yaml"
     plan = build_plan(yaml.safe_load(config_path.read_text()))
-    named = sum(len(study.variants) for study in plan.studies.values())
-    runs = sum(len(seeds) for seeds in plan.seeds.values())
     failures: list[str] = []
-    say(settings, "study: --cores 1 from a clean copy")
-    cores1 = timed_snakemake(
-        settings, copy_workflow(settings.workdir / "study-1"), "1", "cores-1", failures
-    )
-    say(settings, "study: --cores all from a clean copy")
-    built = copy_workflow(settings.workdir / "study-all")
-    cores_all = timed_snakemake(settings, built, "all", "cores-all", failures)
-    say(settings, "study: no-op rebuild (median of 3)")
-    noops = [timed_snakemake(settings, built, "all", f"noop-{n}", failures) for n in range(3)]
-    noop = statistics.median(t for t in noops if t is not None) if all(noops) else None
+    seconds: dict[str, float | None] = {}
+    for count in cores:
+        say(settings, f"{label}: --cores {count} from a clean copy")
+        built = copy_workflow(settings.workdir / f"{label}-{count}")
+        seconds[count] = timed_snakemake(
+            settings, built, config, count, f"{label}-cores-{count}", failures
+        )
+    noop = None
+    if seconds.get("all"):
+        say(settings, f"{label}: no-op rebuild (median of 3)")
+        noops = [
+            timed_snakemake(settings, built, config, "all", f"{label}-noop-{n}", failures)
+            for n in range(3)
+        ]
+        noop = statistics.median(t for t in noops if t is not None) if all(noops) else None
     return Study(
         str(config_path.relative_to(ROOT) if config_path.is_relative_to(ROOT) else config_path),
-        cores1,
-        cores_all,
+        seconds.get("1"),
+        seconds.get("all"),
         noop,
-        named,
+        sum(len(study.variants) for study in plan.studies.values()),
         len(plan.hyperparameters),
-        runs,
+        sum(len(seeds) for seeds in plan.seeds.values()),
+        sum(plan.hyperparameters[key].epochs * len(plan.seeds[key]) for key in plan.seeds),
         failures,
         (start_load, load_average()),
     )
@@ -613,16 +628,16 @@ def study_table(study: Study) -> list[str]:
     ratio = (
         f"{study.cores_all / study.cores1:.2f}x of --cores 1"
         if study.cores1 and study.cores_all
-        else "n/a"
+        else ""
     )
     lines = [
         f"Study `{study.config}`: {study.named_variants} named variants resolve to "
-        f"{study.trained_variants} unique networks (trained once each), {study.runs} "
-        "training runs.",
+        f"{study.trained_variants} unique networks (trained once each): {study.runs} "
+        f"training runs, {study.epochs} epochs in all.",
         "",
         "| measurement | seconds | note |",
         "|---|---:|---|",
-        f"| clean run, `--cores 1` | {seconds(study.cores1)} | |",
+        *([f"| clean run, `--cores 1` | {seconds(study.cores1)} | |"] if study.cores1 else []),
         f"| clean run, `--cores all` | {seconds(study.cores_all)} | {ratio} |",
         f"| no-op rebuild (`--cores all`, nothing to do) | {seconds(study.noop)} | |",
     ]
@@ -638,7 +653,9 @@ def status(ok: bool | None) -> str:
     return "pending" if ok is None else ("met" if ok else "**missed**")
 
 
-def targets_table(per_step: PerStep | None, study: Study | None) -> list[str]:
+def targets_table(
+    per_step: PerStep | None, study: Study | None, notebook_001: Study | None
+) -> list[str]:
     lines = ["| target (issue #8) | measured | status |", "|---|---|---|"]
     rows = {
         (r["case"]["network"], r["case"]["batch_size"]): r
@@ -683,10 +700,20 @@ def targets_table(per_step: PerStep | None, study: Study | None) -> list[str]:
                 f"| {ratio:.2f}x ({study.cores_all:.0f} s vs {study.cores1:.0f} s) "
                 f"| {status(ratio <= TARGET_PARALLEL_RATIO)} |"
             )
-    lines.append(
-        "| notebook 001 study (about 40 variants), 3 seeds, real MNIST: < 30 min on 2 cores "
-        "| not measured: its config does not exist yet | pending |"
-    )
+    target = "| notebook 001 study, 3 seeds, real MNIST: < 30 min with `--cores all` on 2 cores "
+    if notebook_001 and notebook_001.cores_all:
+        minutes = notebook_001.cores_all / 60
+        lines.append(
+            f"{target}| {minutes:.1f} min ({notebook_001.trained_variants} networks, "
+            f"{notebook_001.runs} runs, {notebook_001.epochs} epochs) "
+            f"| {status(minutes < TARGET_NOTEBOOK_001_MINUTES)} |"
+        )
+    elif notebook_001:
+        lines.append(f"{target}| failed: {'; '.join(notebook_001.failures)} | **missed** |")
+    elif NOTEBOOK_001.exists():
+        lines.append(f"{target}| not in this run: add `--sections notebook-001` | pending |")
+    else:
+        lines.append(f"{target}| not measured: `{NOTEBOOK_001.name}` does not exist | pending |")
     lines.append(
         "| per-step benchmark on a GPU with KERAS_BACKEND=jax | not measured: no GPU here "
         "| pending |"
@@ -741,6 +768,7 @@ def render_section(
     per_step: PerStep | None,
     levers: Levers | None,
     study: Study | None,
+    notebook_001: Study | None,
     n_fit: int,
 ) -> str:
     mode = (
@@ -763,7 +791,12 @@ def render_section(
     ]
     loads = [
         (name, part.load)
-        for name, part in (("per-step", per_step), ("levers", levers), ("study", study))
+        for name, part in (
+            ("per-step", per_step),
+            ("levers", levers),
+            ("study", study),
+            ("notebook 001", notebook_001),
+        )
         if part
     ]
     if loads:
@@ -772,8 +805,8 @@ def render_section(
             + "; ".join(f"{name} {a} → {b}" for name, (a, b) in loads)
             + ". Values far above 0 mean other processes shared the cores: repeat and compare."
         )
-    if per_step or study:
-        lines += ["", "### Targets", "", *targets_table(per_step, study)]
+    if per_step or study or notebook_001:
+        lines += ["", "### Targets", "", *targets_table(per_step, study, notebook_001)]
     if per_step:
         lines += [
             "",
@@ -782,10 +815,9 @@ def render_section(
             "Seconds per epoch = `fit` wall time / epochs (median over seeds; the first epoch, "
             "with graph tracing, and validation included). CPU seconds add up all threads: a "
             "1-thread run whose wall time is well above its CPU time was kept waiting by other "
-            "processes. Notebook: float64 arrays, Keras "
-            "defaults (progress bar), TensorFlow's default threads. Trainer: "
-            "`archstudy.training.train_seed` on float32 arrays, the thread count of a "
-            "workflow job. Same seeds, same initial weights, same batches.",
+            "processes. Notebook: float64 arrays, Keras defaults (progress bar), TensorFlow's "
+            "default threads. Trainer: `archstudy.training.train_seed` on float32 arrays, the "
+            "thread count of a workflow job. Same seeds, same initial weights, same batches.",
             "",
             *per_step_table(per_step),
             "",
@@ -811,6 +843,17 @@ def render_section(
         ]
     if study:
         lines += ["", "### 4. Whole study", "", *study_table(study)]
+        if levers and study.cores1:
+            # Every training job is a new process that imports TensorFlow before training.
+            each = statistics.median(levers.import_seconds)
+            share = study.trained_variants * each
+            lines.append(
+                f"\nEach of the {study.trained_variants} training jobs starts a process that "
+                f"imports TensorFlow (median {each:.1f} s in section 3): about {share:.0f} s, "
+                f"{share / study.cores1:.0%} of the `--cores 1` time, before any training."
+            )
+    if notebook_001:
+        lines += ["", "### 5. Notebook 001 study", "", *study_table(notebook_001)]
     return "\n".join(lines) + "\n"
 
 
@@ -871,7 +914,8 @@ def parse_arguments(argv: Sequence[str] | None) -> Settings:
     parser.add_argument(
         "--sections",
         default="per-step,levers,study",
-        help="comma-separated subset of per-step,levers,study",
+        help="comma-separated sections: per-step, levers, study (the default), and "
+        "notebook-001 (the notebook 001 study on real MNIST, about 25 min more)",
     )
     parser.add_argument(
         "--study-config",
@@ -886,11 +930,13 @@ def parse_arguments(argv: Sequence[str] | None) -> Settings:
     )
     args = parser.parse_args(argv)
     sections = {part.strip() for part in args.sections.split(",") if part.strip()}
-    unknown = sections - {"per-step", "levers", "study"}
+    unknown = sections - {"per-step", "levers", "study", "notebook-001"}
     if unknown:
-        parser.error(f"unknown section(s) {sorted(unknown)}; accepted: per-step, levers, study")
+        parser.error(
+            f"unknown section(s) {sorted(unknown)}; accepted: per-step, levers, study, notebook-001"
+        )
     if args.quick:
-        sections.discard("study")
+        sections -= {"study", "notebook-001"}
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="archstudy-benchmark-"))
     workdir.mkdir(parents=True, exist_ok=True)
     return Settings(
@@ -941,9 +987,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 per_step = measure_per_step(settings, data, cases)
             if "levers" in settings.sections:
                 levers = measure_levers(settings, data, cases[0])
-        study = measure_study(settings) if "study" in settings.sections else None
+        study = notebook_001 = None
+        if "study" in settings.sections:
+            config = Path(settings.study_config) if settings.study_config else None
+            study = measure_study(settings, config, "study")
+        if "notebook-001" in settings.sections:
+            notebook_001 = measure_study(settings, NOTEBOOK_001, "notebook-001", cores=("all",))
         section = render_section(
-            settings, started, time.perf_counter() - clock, per_step, levers, study, n_fit
+            settings,
+            started,
+            time.perf_counter() - clock,
+            per_step,
+            levers,
+            study,
+            notebook_001,
+            n_fit,
         )
         write_results(settings.output, section)
         print(section)
