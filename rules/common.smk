@@ -98,7 +98,20 @@ def get_report_inputs(wildcards):
             f"results/data/{dataset}.json",
             f"results/data/{dataset}.samples.png",
         ]
+    for folder in sorted(lr_range_folders().values()):
+        inputs += [f"{folder}/choice.json", f"{folder}/lr_range.png"]
     return inputs
+
+
+def lr_range_folders(study=None):
+    """Variant name -> LR range test folder, for variants whose rate a range test chooses."""
+    studies = [PLAN.studies[study]] if study else PLAN.studies.values()
+    return {
+        v.name: f"results/lr_range/{v.variant_id}"
+        for s in studies
+        for v in s.variants
+        if PLAN.hyperparameters[v.variant_id].lr_range_test is not None
+    }
 
 
 def get_report_studies(wildcards):
@@ -113,6 +126,7 @@ def get_report_studies(wildcards):
             "references": {
                 v.name: v.reference for v in study.variants if v.reference is not None
             },
+            "lr_range": lr_range_folders(study.name),
         }
         for study in PLAN.studies.values()
     ]

@@ -110,7 +110,15 @@ def test_format_count_missing_is_na(missing):
 # --- the report Markdown ----------------------------------------------------------------
 
 
-def write_run(runs_root: Path, member: Member, seed: int, val: float, test: float) -> None:
+def write_run(
+    runs_root: Path,
+    member: Member,
+    seed: int,
+    val: float,
+    test: float,
+    range_tested_rate: float | None = None,
+) -> None:
+    """One seed's files; `range_tested_rate`: the rate an LR range test chose for it."""
     run_dir = runs_root / member.variant_id / f"seed{seed}"
     run_dir.mkdir(parents=True)
     hidden = [32] if member.name == "wide" else [8]
@@ -120,11 +128,13 @@ def write_run(runs_root: Path, member: Member, seed: int, val: float, test: floa
             "activations": ["relu"],
             "kernel_initializer": "glorot_uniform",
             "optimizer": "adam",
-            "learning_rate": 0.001,
+            "learning_rate": 0.001 if range_tested_rate is None else None,
             "batch_size": 32,
             "epochs": 1,
             "validation_split": 0.1,
+            "lr_range_test": None if range_tested_rate is None else {"start": 0.001},
         },
+        "learning_rate": 0.001 if range_tested_rate is None else range_tested_rate,
         "parameters": 25_450 if member.name == "wide" else 6_370,
         "flops_per_example": 50_816,
         "train_loss": 0.3,
@@ -180,12 +190,16 @@ def write_prepared(path: Path) -> Path:
     return path
 
 
-def make_study(root: Path, title: str, name: str = "width") -> StudyInput:
+def make_study(
+    root: Path, title: str, name: str = "width", range_tested: dict[str, float] | None = None
+) -> StudyInput:
+    """The two-variant study; `range_tested`: variants whose rate an LR range test chose."""
     runs_root = root / "runs"
     for member in MEMBERS:
         vals, tests = RESULTS[member.name]
+        rate = (range_tested or {}).get(member.name)
         for seed in member.seeds:
-            write_run(runs_root, member, seed, vals[seed], tests[seed])
+            write_run(runs_root, member, seed, vals[seed], tests[seed], rate)
     tables_dir = root / "tables" / name
     data_path = write_prepared(root / "data.npz")
     aggregate.aggregate_study(MEMBERS, runs_root, data_path, tables_dir)
@@ -429,3 +443,43 @@ def test_numbers_reported_elsewhere_are_shown_beside_ours(tmp_path):
     text = (tmp_path / "report" / "report.md").read_text()
     assert "{#tbl-study-width-references}" in text
     assert "notebook 003" in text
+
+
+def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
+    study = make_study(tmp_path / "work", "Depth", range_tested={"wide": 0.2035})
+    folder = tmp_path / "lr_range" / "aaaaaaaaaaaa"
+    folder.mkdir(parents=True)
+    choice = {
+        "rate_at_minimum_loss": 0.407,
+        "chosen_learning_rate": 0.2035,
+        "pick": "half_minimum",
+        "start": 0.001,
+        "factor": 1.005,
+        "epochs": 1,
+        "batches": 1719,
+    }
+    (folder / "choice.json").write_text(json.dumps(choice))
+    write_figures(tmp_path / "figure")
+    (tmp_path / "figure" / "comparison.png").rename(folder / "lr_range.png")
+    study = dataclasses.replace(study, lr_range={"wide": folder})
+    report_dir = tmp_path / "report"
+    context = build_context("R", None, [study], {}, "studies: {}", PANDOC_TYPST, report_dir, "make")
+    (row,) = context["studies"][0]["lr_range"]
+    assert (row["at_minimum"], row["rule"], row["chosen"]) == ("0.407", "half of it", "0.2035")
+    assert (report_dir / row["figure"]).is_file()
+    rates = {
+        variant["variant"]: variant["learning_rate"]
+        for variant in context["studies"][0]["variants"]
+    }
+    # The summary holds the rate training used, not the config's empty one.
+    assert rates == {"wide": "0.2035 (range test)", "narrow_8": "0.001"}
+    write_markdown(context, report_dir / "report.md")
+    text = (report_dir / "report.md").read_text()
+    assert "## Learning-rate range test {#study-width-lr-range}" in text
+    assert "| wide | 0.001 | 1.005 | 1,719 | 0.407 | half of it | 0.2035 |" in text
+    assert f"]({row['figure']}){{#fig-study-width-lr-range-1}}" in text
+
+
+def test_no_lr_range_section_without_range_tests(tmp_path):
+    text, _, _ = render_markdown(tmp_path, "Report", "Width")
+    assert "Learning-rate range test" not in text

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
 from pypdf import PdfReader
-from workflow_support import TINY, copy_workflow, run_snakemake
+from workflow_support import TINY, copy_workflow, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +22,19 @@ def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess[str
     return run_snakemake(workdir, *arguments)
 
 
+def built_config() -> dict[str, Any]:
+    """The tiny study, and a second one whose only variant's rate an LR range test picks."""
+    config = tiny_config()
+    config["studies"]["range"] = {
+        "title": "Rate from a range test",
+        "variants": {"sgd_range": {"hidden": [16], "optimizer": "sgd", "lr_range_test": {}}},
+    }
+    return config
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"), built_config())
     result = snakemake(workdir, "--configfile", "study.yaml")
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir
@@ -68,7 +80,7 @@ def test_html_is_self_contained(built: Path):
 
 def test_every_seed_has_its_outputs(built: Path):
     runs = list((built / "results/runs").glob("*/seed*"))
-    assert len(runs) == 4  # 2 variants x 2 seeds
+    assert len(runs) == 6  # 3 variants x 2 seeds
     for run in runs:
         for name in ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy"):
             assert (run / name).is_file()
@@ -81,7 +93,7 @@ def test_second_run_has_nothing_to_do(built: Path):
 
 
 def test_changing_one_learning_rate_retrains_only_that_variant(built: Path, tmp_path: Path):
-    config = yaml.safe_load(TINY.read_text())
+    config = built_config()
     config["studies"]["tiny"]["variants"]["w16"]["learning_rate"] = 0.01
     changed = built / "changed.yaml"
     changed.write_text(yaml.safe_dump(config))
@@ -111,3 +123,19 @@ def test_snakemake_report_collects_the_flagged_results(built: Path):
     names = zipfile.ZipFile(archive).namelist()
     assert any(name.endswith("comparison.png") for name in names)
     assert any(name.endswith("report.html") for name in names)
+
+
+def test_the_range_test_chooses_the_rate_and_the_report_shows_it(built: Path):
+    (folder,) = (built / "results/lr_range").iterdir()
+    choice = json.loads((folder / "choice.json").read_text())
+    summary = pd.read_csv(built / "results/studies/range/summary.csv")
+    (rate,) = summary["learning_rate"]
+    assert rate == pytest.approx(choice["chosen_learning_rate"])
+    assert summary["learning_rate_chosen_by"].tolist() == ["LR range test"]
+    html = (built / "results/report/report.html").read_text()
+    assert "Learning-rate range test" in html
+    assert f"{choice['chosen_learning_rate']:.4g}" in html
+    pdf_text = "".join(
+        page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages
+    )
+    assert "Learning-rate range test" in pdf_text

@@ -53,6 +53,7 @@ TEXT_COLUMNS = (
     "predicted_name",
     "stopped",
     "status",
+    "learning_rate_chosen_by",
     *RUNTIME_KEYS,
 )
 
@@ -161,7 +162,9 @@ def summary_table(
             "activations": _describe_layers(hp["activations"]) if hp["hidden"] else "none",
             "kernel_initializer": hp["kernel_initializer"],
             "optimizer": hp["optimizer"],
-            "learning_rate": hp["learning_rate"],
+            # The rate training used: the configured one, or the one the LR range test chose.
+            "learning_rate": first.get("learning_rate", hp["learning_rate"]),
+            "learning_rate_chosen_by": "LR range test" if hp.get("lr_range_test") else "config",
             "batch_size": hp["batch_size"],
             "epochs": hp["epochs"],
             "validation_split": hp["validation_split"],

@@ -59,6 +59,9 @@ class StudyInput:
     figures_dir: Path
     # Numbers reported elsewhere (a notebook, a paper), by variant: source, test_accuracy, ...
     references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Variants whose learning rate an LR range test chose: the folder with its choice.json
+    # and lr_range.png, by variant name.
+    lr_range: Mapping[str, Path] = field(default_factory=dict)
 
 
 def escape_markdown(value: Any) -> str:
@@ -103,7 +106,8 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 "activations": record["activations"],
                 "initializer": record["kernel_initializer"],
                 "optimizer": record["optimizer"],
-                "learning_rate": f"{record['learning_rate']:g}",
+                "learning_rate": f"{record['learning_rate']:g}"
+                + (" (range test)" if record["learning_rate_chosen_by"] == "LR range test" else ""),
                 "batch_size": str(record["batch_size"]),
                 "validation_split": f"{record['validation_split']:g}",
                 "accuracy": {
@@ -146,6 +150,33 @@ def _per_class(per_class: pd.DataFrame, best: str | None) -> list[dict[str, str]
     ]
 
 
+def _lr_range_rows(
+    lr_range: Mapping[str, Path], figures_target: Path, report_dir: Path
+) -> list[dict[str, str]]:
+    """Per variant that ran an LR range test: its settings, the rate at the lowest loss, the
+    rate it trained with, and the curve's figure."""
+    rows = []
+    for index, (variant, folder) in enumerate(lr_range.items(), 1):
+        choice = json.loads((Path(folder) / "choice.json").read_text())
+        rows.append(
+            {
+                "variant": variant,
+                "start": f"{choice['start']:g}",
+                "factor": f"{choice['factor']:g}",
+                "batches": format_count(choice["batches"]),
+                "at_minimum": f"{choice['rate_at_minimum_loss']:.4g}",
+                "rule": "half of it" if choice["pick"] == "half_minimum" else "that rate",
+                "chosen": f"{choice['chosen_learning_rate']:.4g}",
+                "figure": _copy(
+                    Path(folder) / "lr_range.png",
+                    figures_target / f"lr_range_{index}.png",
+                    report_dir,
+                ),
+            }
+        )
+    return rows
+
+
 def _study_context(
     study: StudyInput, chance: float | None, figures_target: Path, report_dir: Path
 ) -> dict[str, Any]:
@@ -170,6 +201,7 @@ def _study_context(
         "seeds": ", ".join(str(seed) for seed in study.seeds),
         "seed_count": len(study.seeds),
         "variants": _variant_rows(summary),
+        "lr_range": _lr_range_rows(study.lr_range, figures_target, report_dir),
         "best": None
         if best is None
         else {
