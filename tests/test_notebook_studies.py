@@ -1,0 +1,110 @@
+"""The real-data study runner summarises finished runs correctly and keeps BENCHMARKS.md history."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "notebook_studies.py"
+
+
+@pytest.fixture(scope="module")
+def studies() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("notebook_studies", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def summary(rows: list[dict[str, object]]) -> pd.DataFrame:
+    defaults = {"seeds": 3, "status": "ok", "train_seconds_mean": 12.5, "test_accuracy_std": 0.01}
+    return pd.DataFrame([defaults | row for row in rows])
+
+
+def finished_workdir(tmp_path: Path) -> tuple[Path, Path]:
+    config = tmp_path / "study.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "studies": {
+                    "width": {
+                        "variants": {"w16": {}, "w64": {}},
+                        "references": {"w64": {"test_accuracy": 0.9712, "source": "nb"}},
+                    },
+                    "rate": {"variants": {"slow": {}, "fast": {}}},
+                }
+            },
+            sort_keys=False,
+        )
+    )
+    workdir = tmp_path / "run"
+    tables = {
+        # The best by validation (w64) is not the best on the test set (w16): validation decides.
+        "width": summary(
+            [
+                {"variant": "w16", "best": False, "test_accuracy_mean": 0.975},
+                {"variant": "w64", "best": True, "test_accuracy_mean": 0.9681},
+            ]
+        ),
+        "rate": summary(
+            [
+                {"variant": "slow", "best": True, "test_accuracy_mean": 0.9, "seeds": 1,
+                 "test_accuracy_std": float("nan")},
+                {"variant": "fast", "best": False, "test_accuracy_mean": 0.098,
+                 "status": "diverged"},
+            ]
+        ),
+    }  # fmt: skip
+    for name, table in tables.items():
+        folder = workdir / "results" / "studies" / name
+        folder.mkdir(parents=True)
+        table.to_csv(folder / "summary.csv", index=False)
+    return config, workdir
+
+
+def test_headline_rows_show_the_best_by_validation_beside_the_notebook(
+    studies: ModuleType, tmp_path: Path
+):
+    config, workdir = finished_workdir(tmp_path)
+    width, rate = studies.headline_rows(config, workdir)
+    cells = [cell.strip() for cell in width.strip("|").split("|")]
+    assert cells == ["width", "2", "`w64`", "0.9681 ± 0.0100 (3 seeds)", "0.9712", "12.5", "none"]
+    cells = [cell.strip() for cell in rate.strip("|").split("|")]
+    assert cells == ["rate", "2", "`slow`", "0.9000 (1 seed)", "", "12.5", "fast"]
+
+
+def test_only_successful_runs_are_reused(studies: ModuleType, tmp_path: Path):
+    timing = {"config": "x.yaml", "seconds": 60.0, "cpu_seconds": 110.0, "load": ["0.1", "2.0"]}
+    (tmp_path / "timing.json").write_text(json.dumps(timing | {"returncode": 0}))
+    reused = studies.finished_timing(tmp_path)
+    assert reused is not None and reused.seconds == 60.0 and reused.load == ("0.1", "2.0")
+    (tmp_path / "timing.json").write_text(json.dumps(timing | {"returncode": 1}))
+    assert studies.finished_timing(tmp_path) is None
+    assert studies.finished_timing(tmp_path / "never-ran") is None
+
+
+def test_sections_go_newest_first_under_their_own_marker(studies: ModuleType, tmp_path: Path):
+    output = tmp_path / "BENCHMARKS.md"
+    speed = "# Benchmarks\n\n<!-- benchmark results -->\n\n## speed run\n"
+    output.write_text(speed)
+    studies.write_results(output, "### first\n")
+    studies.write_results(output, "### second\n")
+    text = output.read_text()
+    assert text.startswith(speed)  # the speed benchmark's history is untouched
+    assert text.count(studies.MARKER) == 1
+    assert text.index(studies.MARKER) < text.index("### second") < text.index("### first")
+
+
+def test_unknown_study_prefix_names_the_configs(studies: ModuleType):
+    with pytest.raises(SystemExit, match="001_sigmoid_depth_width_l2.yaml"):
+        studies.study_configs(["999"])
