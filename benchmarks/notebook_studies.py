@@ -70,6 +70,7 @@ class Timing:
     cpu_seconds: float
     returncode: int
     load: tuple[str, str]
+    commit: str = "unknown"  # the checkout the run was copied from, when it started
 
 
 def study_configs(prefixes: Sequence[str]) -> list[Path]:
@@ -88,7 +89,7 @@ def run_study(config: Path, workdir: Path, data_dir: Path, cores: str) -> Timing
     copy_workflow(workdir)
     command = [*snakemake_command(), "--cores", cores, "--configfile", str(config.resolve())]
     command += ["--config", f"data={{local_dir: {data_dir.resolve()}}}"]
-    start_load = load_average()
+    start_load, commit = load_average(), git_revision()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with (workdir / "snakemake.log").open("w") as log:
@@ -96,7 +97,7 @@ def run_study(config: Path, workdir: Path, data_dir: Path, cores: str) -> Timing
     seconds = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    timing = Timing(config.name, seconds, cpu, code, (start_load, load_average()))
+    timing = Timing(config.name, seconds, cpu, code, (start_load, load_average()), commit)
     (workdir / TIMING_FILE).write_text(json.dumps(timing.__dict__, indent=2) + "\n")
     return timing
 
@@ -145,7 +146,11 @@ def plan_counts(config: Path) -> str:
     plan = build_plan(load_config_file(config))
     runs = sum(len(seeds) for seeds in plan.seeds.values())
     epochs = sum(plan.hyperparameters[key].epochs * len(plan.seeds[key]) for key in plan.seeds)
-    return f"{len(plan.hyperparameters)} networks, {runs} training runs, {epochs} epochs planned"
+    networks = len(plan.hyperparameters)
+    return (
+        f"{networks} network{'' if networks == 1 else 's'}, {runs} training runs, "
+        f"{epochs} epochs planned"
+    )
 
 
 def render_section(started: datetime.datetime, results: list[tuple[Path, Timing, Path]]) -> str:
@@ -154,16 +159,16 @@ def render_section(started: datetime.datetime, results: list[tuple[Path, Timing,
         "",
         f"- Machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {platform.platform()}; "
         f"Python {platform.python_version()}, {versions()}.",
-        f"- Commit {git_revision()}; command: "
-        f"`{' '.join(['python', 'benchmarks/notebook_studies.py', *sys.argv[1:]])}`.",
+        f"- Command: `{' '.join(['python', 'benchmarks/notebook_studies.py', *sys.argv[1:]])}`.",
         "",
-        "| config | plan | wall time | CPU time | load average (1 min) start → end |",
-        "|---|---|---:|---:|---|",
+        "| config | commit | plan | wall time | CPU time | load average (1 min) start → end |",
+        "|---|---|---|---:|---:|---|",
     ]
     for config, timing, _ in results:
         status = "" if timing.returncode == 0 else f" (snakemake exited {timing.returncode})"
         lines.append(
-            f"| `{config.name}` | {plan_counts(config)} | {timing.seconds / 60:.1f} min{status} | "
+            f"| `{config.name}` | {timing.commit} | {plan_counts(config)} | "
+            f"{timing.seconds / 60:.1f} min{status} | "
             f"{timing.cpu_seconds / 60:.1f} min | {timing.load[0]} → {timing.load[1]} |"
         )
     for config, timing, workdir in results:

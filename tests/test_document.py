@@ -453,12 +453,13 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
         "rate_at_minimum_loss": 0.407,
         "chosen_learning_rate": 0.2035,
         "pick": "half_minimum",
-        "start": 0.001,
-        "factor": 1.005,
-        "epochs": 1,
         "batches": 1719,
     }
     (folder / "choice.json").write_text(json.dumps(choice))
+    rates = 0.001 * 1.005 ** np.arange(1719)
+    pd.DataFrame({"batch": np.arange(1, 1720), "learning_rate": rates, "loss": 1.0}).to_csv(
+        folder / "curve.csv", index=False
+    )
     write_figures(tmp_path / "figure")
     (tmp_path / "figure" / "comparison.png").rename(folder / "lr_range.png")
     study = dataclasses.replace(study, lr_range={"wide": folder})

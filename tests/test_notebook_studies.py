@@ -88,6 +88,7 @@ def test_only_successful_runs_are_reused(studies: ModuleType, tmp_path: Path):
     (tmp_path / "timing.json").write_text(json.dumps(timing | {"returncode": 0}))
     reused = studies.finished_timing(tmp_path)
     assert reused is not None and reused.seconds == 60.0 and reused.load == ("0.1", "2.0")
+    assert reused.commit == "unknown"  # files written before runs recorded their commit
     (tmp_path / "timing.json").write_text(json.dumps(timing | {"returncode": 1}))
     assert studies.finished_timing(tmp_path) is None
     assert studies.finished_timing(tmp_path / "never-ran") is None
@@ -108,3 +109,15 @@ def test_sections_go_newest_first_under_their_own_marker(studies: ModuleType, tm
 def test_unknown_study_prefix_names_the_configs(studies: ModuleType):
     with pytest.raises(SystemExit, match="001_sigmoid_depth_width_l2.yaml"):
         studies.study_configs(["999"])
+
+
+def test_section_gives_each_run_its_commit_time_and_headline(studies: ModuleType, tmp_path: Path):
+    config, workdir = finished_workdir(tmp_path)
+    timing = studies.Timing("study.yaml", 600.0, 1140.0, 0, ("0.10", "2.00"), "abc1234")
+    started = studies.datetime.datetime(2026, 11, 30, 1, 7, tzinfo=studies.datetime.UTC)
+    section = studies.render_section(started, [(config, timing, workdir)])
+    assert section.startswith("### 2026-11-30 01:07 UTC")
+    # Four named variants with the same (default) settings are one network, trained once.
+    assert "| `study.yaml` | abc1234 | 1 network, 3 training runs, 30 epochs planned | " in section
+    assert "| 10.0 min | 19.0 min | 0.10 → 2.00 |" in section
+    assert "| width | 2 | `w64` |" in section

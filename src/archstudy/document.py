@@ -59,8 +59,8 @@ class StudyInput:
     figures_dir: Path
     # Numbers reported elsewhere (a notebook, a paper), by variant: source, test_accuracy, ...
     references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # Variants whose learning rate an LR range test chose: the folder with its choice.json
-    # and lr_range.png, by variant name.
+    # Variants whose learning rate an LR range test chose: the folder with its curve.csv,
+    # choice.json and lr_range.png, by variant name.
     lr_range: Mapping[str, Path] = field(default_factory=dict)
 
 
@@ -107,7 +107,12 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 "initializer": record["kernel_initializer"],
                 "optimizer": record["optimizer"],
                 "learning_rate": f"{record['learning_rate']:g}"
-                + (" (range test)" if record["learning_rate_chosen_by"] == "LR range test" else ""),
+                # .get: summary tables written by earlier versions lack the column.
+                + (
+                    " (range test)"
+                    if record.get("learning_rate_chosen_by") == "LR range test"
+                    else ""
+                ),
                 "batch_size": str(record["batch_size"]),
                 "validation_split": f"{record['validation_split']:g}",
                 "accuracy": {
@@ -153,17 +158,18 @@ def _per_class(per_class: pd.DataFrame, best: str | None) -> list[dict[str, str]
 def _lr_range_rows(
     lr_range: Mapping[str, Path], figures_target: Path, report_dir: Path
 ) -> list[dict[str, str]]:
-    """Per variant that ran an LR range test: its settings, the rate at the lowest loss, the
-    rate it trained with, and the curve's figure."""
+    """Per variant that ran an LR range test: how the rate grew, the rate at the lowest loss,
+    the rate it trained with, and the curve's figure (all read from the test's own files)."""
     rows = []
     for index, (variant, folder) in enumerate(lr_range.items(), 1):
         choice = json.loads((Path(folder) / "choice.json").read_text())
+        rates = pd.read_csv(Path(folder) / "curve.csv")["learning_rate"].to_numpy()
         rows.append(
             {
                 "variant": variant,
-                "start": f"{choice['start']:g}",
-                "factor": f"{choice['factor']:g}",
-                "batches": format_count(choice["batches"]),
+                "start": f"{rates[0]:g}",
+                "factor": f"{rates[1] / rates[0]:.4g}" if len(rates) > 1 else "n/a",
+                "batches": format_count(len(rates)),
                 "at_minimum": f"{choice['rate_at_minimum_loss']:.4g}",
                 "rule": "half of it" if choice["pick"] == "half_minimum" else "that rate",
                 "chosen": f"{choice['chosen_learning_rate']:.4g}",

@@ -130,9 +130,6 @@ def lr_range_test(
         "rate_at_minimum_loss": at_minimum,
         "chosen_learning_rate": chosen,
         "pick": test.pick,
-        "start": test.start,
-        "factor": test.factor,
-        "epochs": test.epochs,
         "batches": len(curve),
     }
     write_text(choice_path, json.dumps(choice, indent=2) + "\n")
