@@ -71,6 +71,7 @@ class Timing:
     returncode: int
     load: tuple[str, str]
     commit: str = "unknown"  # the checkout the run was copied from, when it started
+    seeds: int | None = None  # seeds 0 .. seeds-1 instead of the config's, when given
 
 
 def study_configs(prefixes: Sequence[str]) -> list[Path]:
@@ -83,11 +84,18 @@ def study_configs(prefixes: Sequence[str]) -> list[Path]:
     return chosen
 
 
-def run_study(config: Path, workdir: Path, data_dir: Path, cores: str) -> Timing:
+def run_study(
+    config: Path, workdir: Path, data_dir: Path, cores: str, seeds: int | None = None
+) -> Timing:
     """One clean `snakemake --cores all` run of `config` in `workdir`, timed."""
     shutil.rmtree(workdir, ignore_errors=True)
     copy_workflow(workdir)
     command = [*snakemake_command(), "--cores", cores, "--configfile", str(config.resolve())]
+    if seeds is not None:
+        # A second config file, merged over the first (--config would pass the seeds as text).
+        override = workdir / "seeds.yaml"
+        override.write_text(yaml.safe_dump({"defaults": {"seeds": list(range(seeds))}}))
+        command.append(str(override))
     command += ["--config", f"data={{local_dir: {data_dir.resolve()}}}"]
     start_load, commit = load_average(), git_revision()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -97,7 +105,8 @@ def run_study(config: Path, workdir: Path, data_dir: Path, cores: str) -> Timing
     seconds = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    timing = Timing(config.name, seconds, cpu, code, (start_load, load_average()), commit)
+    load = (start_load, load_average())
+    timing = Timing(config.name, seconds, cpu, code, load, commit, seeds)
     (workdir / TIMING_FILE).write_text(json.dumps(timing.__dict__, indent=2) + "\n")
     return timing
 
@@ -140,16 +149,24 @@ def headline_rows(config: Path, workdir: Path) -> list[str]:
     return rows
 
 
-def plan_counts(config: Path) -> str:
+def plan_counts(config: Path, seeds: int | None = None) -> str:
     from archstudy.config import build_plan, load_config_file
 
-    plan = build_plan(load_config_file(config))
+    values = load_config_file(config)
+    if seeds is not None:
+        values["defaults"]["seeds"] = list(range(seeds))
+    plan = build_plan(values)
     runs = sum(len(seeds) for seeds in plan.seeds.values())
     epochs = sum(plan.hyperparameters[key].epochs * len(plan.seeds[key]) for key in plan.seeds)
     networks = len(plan.hyperparameters)
     return (
         f"{networks} network{'' if networks == 1 else 's'}, {runs} training runs, "
         f"{epochs} epochs planned"
+        + (
+            ""
+            if seeds is None
+            else f" ({seeds} seed{'' if seeds == 1 else 's'}: `--seeds {seeds}`)"
+        )
     )
 
 
@@ -167,7 +184,7 @@ def render_section(started: datetime.datetime, results: list[tuple[Path, Timing,
     for config, timing, _ in results:
         status = "" if timing.returncode == 0 else f" (snakemake exited {timing.returncode})"
         lines.append(
-            f"| `{config.name}` | {timing.commit} | {plan_counts(config)} | "
+            f"| `{config.name}` | {timing.commit} | {plan_counts(config, timing.seeds)} | "
             f"{timing.seconds / 60:.1f} min{status} | "
             f"{timing.cpu_seconds / 60:.1f} min | {timing.load[0]} → {timing.load[1]} |"
         )
@@ -210,6 +227,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="keep the runs here; configs already finished here are not rerun",
     )
     parser.add_argument("--cores", default="all", help="snakemake --cores (default: all)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="train seeds 0..N-1 instead of each config's (shorter, less certain)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown file")
     args = parser.parse_args(argv)
     if not (args.data_dir / "mnist").is_dir():
@@ -229,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timing = finished_timing(workdir)
             if timing is None:
                 print(f"[notebook studies {time.strftime('%H:%M:%S')}] running {config.name}")
-                timing = run_study(config, workdir, args.data_dir, args.cores)
+                timing = run_study(config, workdir, args.data_dir, args.cores, args.seeds)
             results.append((config, timing, workdir))
         section = render_section(started, results)
         write_results(args.output, section)

@@ -121,3 +121,12 @@ def test_section_gives_each_run_its_commit_time_and_headline(studies: ModuleType
     assert "| `study.yaml` | abc1234 | 1 network, 3 training runs, 30 epochs planned | " in section
     assert "| 10.0 min | 19.0 min | 0.10 → 2.00 |" in section
     assert "| width | 2 | `w64` |" in section
+
+
+def test_fewer_seeds_are_counted_and_said(studies: ModuleType):
+    config = ROOT / "config" / "studies" / "004_fashion_width_depth.yaml"
+    full, short = studies.plan_counts(config), studies.plan_counts(config, seeds=1)
+    networks = full.split(",")[0]
+    assert networks == short.split(",")[0]  # the same networks, each trained once
+    runs = int(full.split(", ")[1].split()[0])
+    assert f", {runs // 3} training runs," in short and short.endswith("(1 seed: `--seeds 1`)")
