@@ -257,3 +257,53 @@ def test_diverging_run_is_stopped_and_marked(data_path, tmp_path):
     history = pd.read_csv(variant_dir / "seed0" / "history.csv")
     assert len(history) == metrics["epochs_run"]
     assert history["loss"].isna().any()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"dropout": 0.3, "batch_norm": True},  # dropout seed states, batch-norm statistics, Adam
+        {"optimizer": "sgd", "momentum": 0.9},  # SGD's momentum slots
+        {"optimizer": "rmsprop", "learning_rate": 0.001},
+    ],
+    ids=["dropout-batchnorm-adam", "sgd-momentum", "rmsprop"],
+)
+def test_a_seed_trained_after_others_in_one_job_equals_it_trained_alone(
+    data_path, tmp_path, changes
+):
+    """One compiled model serves a job's seeds; each seed still starts as a fresh model would."""
+    from archstudy.training import train_variant
+
+    variant = dataclasses.replace(HYPERPARAMETERS, **changes)
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    train_variant(variant, [0, 1], data_path, together / "runs.json", RUNTIME, Log())
+    train_variant(variant, [1], data_path, alone / "runs.json", RUNTIME, Log())
+    np.testing.assert_array_equal(
+        np.load(together / "seed1" / "test_probabilities.npy"),
+        np.load(alone / "seed1" / "test_probabilities.npy"),
+    )
+    metrics = [
+        json.loads((folder / "seed1" / "metrics.json").read_text()) for folder in (together, alone)
+    ]
+    for values in metrics:
+        values.pop("train_seconds")
+    assert metrics[0] == metrics[1]
+    seed0 = np.load(together / "seed0" / "test_probabilities.npy")
+    assert not np.array_equal(seed0, np.load(together / "seed1" / "test_probabilities.npy"))
+
+
+def test_one_compiled_model_serves_every_seed(data_path):
+    from archstudy.training import SeededModel, load_inputs
+
+    inputs = load_inputs(HYPERPARAMETERS, data_path)
+    models = SeededModel(HYPERPARAMETERS, inputs.x_fit.shape[1], inputs.num_classes, 0.01)
+    first = models.for_seed(0)
+    weights = [variable.numpy().copy() for variable in first.weights]
+    second = models.for_seed(1)
+    assert second is first
+    assert not all(
+        np.array_equal(before, variable.numpy())
+        for before, variable in zip(weights, second.weights, strict=True)
+    )
+    assert int(second.optimizer.iterations.numpy()) == 0
+    assert float(second.optimizer.learning_rate.numpy()) == pytest.approx(0.01)

@@ -163,6 +163,55 @@ def load_inputs(hyperparameters: Hyperparameters, data_path: Path) -> Inputs:
     )
 
 
+def _training_rate(hyperparameters: Hyperparameters, learning_rate: float | None) -> float:
+    """The rate to train at: the LR range test's choice when given, else the configured one."""
+    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
+    if rate is None:
+        raise ValueError("the variant's learning rate comes from its LR range test: pass it")
+    return rate
+
+
+class SeededModel:
+    """One variant's network, compiled once and reused for each seed a job trains.
+
+    Keras traces a model's training, evaluation and prediction functions on their first call,
+    once per model object; on small data that costs more than the training (BENCHMARKS.md).
+    `for_seed` gives the one compiled model exactly the state of a model built afresh after
+    `keras.utils.set_random_seed(seed)`: its weights, batch-normalisation statistics and
+    dropout seed states, and an optimizer with no steps taken. A seed's results therefore do
+    not depend on the seeds trained before it in the same process (a test checks).
+    """
+
+    def __init__(
+        self, hyperparameters: Hyperparameters, input_size: int, num_classes: int, rate: float
+    ) -> None:
+        self.hyperparameters, self.rate = hyperparameters, rate
+        self.input_size, self.num_classes = input_size, num_classes
+        self._model: keras.Model | None = None
+
+    def for_seed(self, seed: int) -> keras.Model:
+        # One call seeds Python, NumPy and the backend: initial weights and shuffling follow it.
+        keras.utils.set_random_seed(seed)
+        fresh = build_model(self.hyperparameters, self.input_size, self.num_classes)
+        if self._model is None:
+            fresh.compile(
+                optimizer=build_optimizer(self.hyperparameters, self.rate),
+                loss=self.hyperparameters.loss,
+                metrics=["accuracy"],
+                steps_per_execution=STEPS_PER_EXECUTION,
+            )
+            self._model = fresh
+            return fresh
+        model = self._model
+        for variable, initial in zip(model.variables, fresh.variables, strict=True):
+            variable.assign(initial)
+        # A new optimizer's step count and moment estimates are zero; its rate is the variant's.
+        for variable in model.optimizer.variables:
+            variable.assign(keras.ops.zeros_like(variable))
+        model.optimizer.learning_rate = self.rate
+        return model
+
+
 def train_seed(
     hyperparameters: Hyperparameters,
     inputs: Inputs,
@@ -171,10 +220,12 @@ def train_seed(
     runtime: dict[str, Any],
     log: Log = print,
     learning_rate: float | None = None,
+    models: SeededModel | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one seed; write its files into `run_dir` and return its metrics.
 
-    `learning_rate` overrides the configured one (the LR range test chooses it).
+    `learning_rate` overrides the configured one (the LR range test chooses it). `models`
+    reuses one compiled model across a job's seeds (a new one is built when not given).
     """
     num_classes = inputs.num_classes
     x_fit, x_val, x_test = inputs.x_fit, inputs.x_val, inputs.x_test
@@ -182,19 +233,9 @@ def train_seed(
         _labels(y, hyperparameters, num_classes)
         for y in (inputs.y_fit, inputs.y_val, inputs.y_test)
     )
-    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
-    if rate is None:
-        raise ValueError("the variant's learning rate comes from its LR range test: pass it")
-
-    # One call seeds Python, NumPy and the backend: initial weights and shuffling follow `seed`.
-    keras.utils.set_random_seed(seed)
-    model = build_model(hyperparameters, input_size=x_fit.shape[1], num_classes=num_classes)
-    model.compile(
-        optimizer=build_optimizer(hyperparameters, rate),
-        loss=hyperparameters.loss,
-        metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
-    )
+    rate = _training_rate(hyperparameters, learning_rate)
+    models = models or SeededModel(hyperparameters, x_fit.shape[1], num_classes, rate)
+    model = models.for_seed(seed)
     label = f"variant {hyperparameters.variant_id} seed {seed}"
     epoch_log = EpochLog(label, hyperparameters.epochs, log)
     log(
@@ -308,6 +349,7 @@ def train_variant(
         variant_dir / "hyperparameters.json", json.dumps(hyperparameters.to_json(), indent=2) + "\n"
     )
     inputs: Inputs | None = None
+    models: SeededModel | None = None
     for seed in seeds:
         final = seed_dir(variant_dir, seed)
         if is_complete(final):
@@ -316,7 +358,13 @@ def train_variant(
         partial = variant_dir / f".seed{seed}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         inputs = inputs or load_inputs(hyperparameters, data_path)
-        train_seed(hyperparameters, inputs, seed, partial, runtime, log, learning_rate)
+        models = models or SeededModel(
+            hyperparameters,
+            inputs.x_fit.shape[1],
+            inputs.num_classes,
+            _training_rate(hyperparameters, learning_rate),
+        )
+        train_seed(hyperparameters, inputs, seed, partial, runtime, log, learning_rate, models)
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     summary = {
