@@ -99,7 +99,9 @@ def get_report_inputs(wildcards):
             f"results/data/{dataset}.samples.png",
         ]
     for folder in sorted(lr_range_folders().values()):
-        inputs += [f"{folder}/{name}" for name in ("curve.csv", "choice.json", "lr_range.png")]
+        inputs += [
+            f"{folder}/{name}" for name in ("curve.csv", "choice.json", "lr_range.png")
+        ]
     return inputs
 
 
