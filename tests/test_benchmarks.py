@@ -3,7 +3,6 @@ change nothing that is computed."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "benchmarks" / "run.py"
@@ -21,12 +21,7 @@ OLD_SECTION = "## 2000-01-01 00:00 UTC · full\n\nAn earlier run, kept as histor
 
 
 def load_run_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_run", RUN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script(RUN, "benchmark_run")
 
 
 def tables(markdown: str) -> list[list[list[str]]]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 import pytest
 import yaml
+from workflow_support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "notebook_studies.py"
@@ -18,12 +17,7 @@ SCRIPT = ROOT / "benchmarks" / "notebook_studies.py"
 
 @pytest.fixture(scope="module")
 def studies() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("notebook_studies", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "notebook_studies")
 
 
 def summary(rows: list[dict[str, object]]) -> pd.DataFrame:

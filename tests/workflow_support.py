@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -58,3 +60,13 @@ def tiny_config(**changes: Any) -> dict[str, Any]:
     config = yaml.safe_load(TINY.read_text())
     config.update(changes)
     return config
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import a script that is not part of a package (the benchmarks) as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
