@@ -111,14 +111,14 @@ def run_study(
     return timing
 
 
-def finished_timing(workdir: Path) -> Timing | None:
-    """The timing of an earlier successful run in `workdir`, if there is one."""
+def finished_timing(workdir: Path, seeds: int | None = None) -> Timing | None:
+    """The timing of an earlier successful run in `workdir` with the same seeds, if any."""
     path = workdir / TIMING_FILE
     if not path.exists():
         return None
     values = json.loads(path.read_text())
     timing = Timing(**(values | {"load": tuple(values["load"])}))
-    return timing if timing.returncode == 0 else None
+    return timing if timing.returncode == 0 and timing.seeds == seeds else None
 
 
 def accuracy_text(mean: float, std: float, seeds: int) -> str:
@@ -249,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for config in study_configs(prefixes):
             workdir = workroot / config.stem
-            timing = finished_timing(workdir)
+            timing = finished_timing(workdir, args.seeds)
             if timing is None:
                 print(f"[notebook studies {time.strftime('%H:%M:%S')}] running {config.name}")
                 timing = run_study(config, workdir, args.data_dir, args.cores, args.seeds)

@@ -83,6 +83,7 @@ def test_only_successful_runs_are_reused(studies: ModuleType, tmp_path: Path):
     reused = studies.finished_timing(tmp_path)
     assert reused is not None and reused.seconds == 60.0 and reused.load == ("0.1", "2.0")
     assert reused.commit == "unknown"  # files written before runs recorded their commit
+    assert studies.finished_timing(tmp_path, seeds=1) is None  # a run with other seeds is redone
     (tmp_path / "timing.json").write_text(json.dumps(timing | {"returncode": 1}))
     assert studies.finished_timing(tmp_path) is None
     assert studies.finished_timing(tmp_path / "never-ran") is None
