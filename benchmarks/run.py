@@ -300,7 +300,13 @@ def per_step_row(
 
 def trainer_settings(row: dict[str, Any]) -> dict[str, Any]:
     """The speed settings the project's trainer actually ran with (read from its fit call)."""
-    keys = ("steps_per_execution", "jit_compile", "validation_batch_size", "input_dtype")
+    keys = (
+        "step_loop_minibatches",
+        "steps_per_execution",
+        "jit_compile",
+        "validation_batch_size",
+        "input_dtype",
+    )
     return {key: row["trainer"][0][key] for key in keys}
 
 

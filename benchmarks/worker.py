@@ -93,6 +93,8 @@ class _FitTimer:
                     "batch_size": kwargs.get("batch_size"),
                     "validation_batch_size": kwargs.get("validation_batch_size"),
                     "steps_per_execution": int(model.steps_per_execution),
+                    # A StepLoop (archstudy.step_loop) trains several minibatches per call.
+                    "step_loop_minibatches": _step_loop_minibatches(model, kwargs),
                     "jit_compile": bool(model.jit_compile),
                     "input_dtype": _dtype(args[0] if args else kwargs.get("x")),
                     "optimizer": _optimizer_summary(model.optimizer),
@@ -103,6 +105,12 @@ class _FitTimer:
             return history
 
         keras.Model.fit = timed_fit
+
+
+def _step_loop_minibatches(model: Any, fit_kwargs: dict[str, Any]) -> int | None:
+    """Minibatches per train_step call of a StepLoop model; None for a plain Keras model."""
+    minibatch = getattr(model, "minibatch_size", None)
+    return fit_kwargs["batch_size"] // minibatch if minibatch else None
 
 
 def _dtype(x: Any) -> str:

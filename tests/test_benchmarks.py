@@ -91,7 +91,8 @@ def test_per_step_row_holds_numbers_for_both_styles(quick_report: str) -> None:
         assert 0 <= number(cells[column]) <= 1
     # The synthetic task is easy: both styles learn it, from the same initial weights.
     assert cells["same model & optimizer"] == "yes"
-    assert "The trainer (`archstudy.training`) runs with: steps_per_execution=" in quick_report
+    used = re.search(r"runs with: step_loop_minibatches=(\d+)", quick_report)
+    assert used and int(used.group(1)) > 1
 
 
 def test_roofline_rows_report_a_positive_peak(quick_report: str) -> None:
@@ -138,13 +139,13 @@ def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return history, np.load(run_dir / "test_probabilities.npy")
 
 
-def test_steps_per_execution_changes_nothing_that_is_computed(tmp_path, monkeypatch):
+def test_steps_per_call_change_nothing_that_is_computed(tmp_path, monkeypatch):
     from archstudy import training
 
-    assert training.STEPS_PER_EXECUTION > 1
+    assert training.STEPS_PER_CALL > 1
     data = write_synthetic(tmp_path / "data.npz")
     fast_history, fast_probabilities = train_once(data, tmp_path / "fast")
-    monkeypatch.setattr(training, "STEPS_PER_EXECUTION", 1)
+    monkeypatch.setattr(training, "STEPS_PER_CALL", 1)
     slow_history, slow_probabilities = train_once(data, tmp_path / "slow")
     # 90 training steps per epoch: the fast run makes 2 calls (64 + 26 steps), the slow 90.
     pd.testing.assert_frame_equal(fast_history, slow_history)

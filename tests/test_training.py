@@ -170,6 +170,9 @@ def test_saved_model_reproduces_test_probabilities(trained, data_path):
     x_test = np.load(data_path)["x_test"].reshape(N_TEST, -1).astype(np.float32) / 255.0
     probabilities = np.load(trained / "seed0" / "test_probabilities.npy")
     np.testing.assert_allclose(model.predict(x_test, verbose=0), probabilities, atol=1e-5)
+    # The plain network is saved (not the StepLoop it trained in), with its trained optimizer.
+    assert isinstance(model, keras.Sequential)
+    assert int(model.optimizer.iterations.numpy()) > 0
 
 
 def test_second_call_does_not_retrain(trained, data_path, tmp_path, monkeypatch):

@@ -24,8 +24,10 @@ Log = Callable[[str], None]
 EVALUATION_BATCH_SIZE = 1024
 # Training steps per call into the compiled graph: at small batches the per-call overhead, not
 # the arithmetic, sets the speed (BENCHMARKS.md). Results are identical; per-batch callback
-# hooks (TerminateOnNaN) run once per this many steps instead of after every step.
-STEPS_PER_EXECUTION = 64
+# hooks (TerminateOnNaN) run once per call instead of after every step.
+STEPS_PER_CALL = 64
+# A call gathers its examples into one array first: a cap keeps large batches' chunks small.
+MAX_EXAMPLES_PER_CALL = 8192
 RUN_FILES = ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy")
 
 
@@ -171,6 +173,11 @@ def _training_rate(hyperparameters: Hyperparameters, learning_rate: float | None
     return rate
 
 
+def steps_per_call(batch_size: int) -> int:
+    """How many minibatches one call into the compiled graph trains on."""
+    return max(1, min(STEPS_PER_CALL, MAX_EXAMPLES_PER_CALL // batch_size))
+
+
 class SeededModel:
     """One variant's network, compiled once and reused for each seed a job trains.
 
@@ -180,6 +187,9 @@ class SeededModel:
     `keras.utils.set_random_seed(seed)`: its weights, batch-normalisation statistics and
     dropout seed states, and an optimizer with no steps taken. A seed's results therefore do
     not depend on the seeds trained before it in the same process (a test checks).
+
+    On TensorFlow the network trains inside a `StepLoop` (`fit` with `fit_batch_size`, several
+    minibatches per call); other backends use Keras' `steps_per_execution` for the same end.
     """
 
     def __init__(
@@ -187,28 +197,51 @@ class SeededModel:
     ) -> None:
         self.hyperparameters, self.rate = hyperparameters, rate
         self.input_size, self.num_classes = input_size, num_classes
+        self.steps_per_call = steps_per_call(hyperparameters.batch_size)
+        self.step_loop = keras.backend.backend() == "tensorflow"
+        self.fit_batch_size = hyperparameters.batch_size * (
+            self.steps_per_call if self.step_loop else 1
+        )
+        self._network: keras.Model | None = None
         self._model: keras.Model | None = None
 
+    @property
+    def network(self) -> keras.Model:
+        """The network that `for_seed` trains: what is saved and reloaded."""
+        if self._network is None:
+            raise RuntimeError("call for_seed first")
+        return self._network
+
     def for_seed(self, seed: int) -> keras.Model:
+        """The model to `fit` (with `fit_batch_size`), in the state of a fresh one for `seed`."""
         # One call seeds Python, NumPy and the backend: initial weights and shuffling follow it.
         keras.utils.set_random_seed(seed)
         fresh = build_model(self.hyperparameters, self.input_size, self.num_classes)
         if self._model is None:
-            fresh.compile(
-                optimizer=build_optimizer(self.hyperparameters, self.rate),
-                loss=self.hyperparameters.loss,
-                metrics=["accuracy"],
-                steps_per_execution=STEPS_PER_EXECUTION,
-            )
-            self._model = fresh
-            return fresh
-        model = self._model
-        for variable, initial in zip(model.variables, fresh.variables, strict=True):
+            self._network, self._model = fresh, self._compile(fresh)
+            return self._model
+        for variable, initial in zip(self.network.variables, fresh.variables, strict=True):
             variable.assign(initial)
         # A new optimizer's step count and moment estimates are zero; its rate is the variant's.
-        for variable in model.optimizer.variables:
+        for variable in self._model.optimizer.variables:
             variable.assign(keras.ops.zeros_like(variable))
-        model.optimizer.learning_rate = self.rate
+        self._model.optimizer.learning_rate = self.rate
+        return self._model
+
+    def _compile(self, network: keras.Model) -> keras.Model:
+        optimizer = build_optimizer(self.hyperparameters, self.rate)
+        compiled = {"loss": self.hyperparameters.loss, "metrics": ["accuracy"]}
+        if not self.step_loop:
+            network.compile(
+                optimizer=optimizer, steps_per_execution=self.steps_per_call, **compiled
+            )
+            return network
+        from archstudy.step_loop import StepLoop
+
+        model = StepLoop(network, self.hyperparameters.batch_size)
+        model.compile(optimizer=optimizer, **compiled)
+        # The saved network carries the same loss, metric and (trained) optimizer.
+        network.compile(optimizer=optimizer, **compiled)
         return model
 
 
@@ -247,7 +280,7 @@ def train_seed(
     history = model.fit(
         x_fit,
         y_fit,
-        batch_size=hyperparameters.batch_size,
+        batch_size=models.fit_batch_size,
         epochs=hyperparameters.epochs,
         validation_data=(x_val, y_val),
         validation_batch_size=EVALUATION_BATCH_SIZE,
@@ -273,7 +306,8 @@ def train_seed(
         "variant_id": hyperparameters.variant_id,
         "seed": seed,
         "hyperparameters": hyperparameters.to_json(),
-        "parameters": int(model.count_params()),  # includes batch normalisation's statistics
+        # Includes batch normalisation's statistics.
+        "parameters": int(models.network.count_params()),
         "flops_per_example": flops_per_example(hyperparameters.hidden, x_fit.shape[1], num_classes),
         "train_loss": float(train_loss),
         "train_accuracy": float(train_accuracy),
@@ -292,7 +326,7 @@ def train_seed(
     }
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    model.save(run_dir / "model.keras")
+    models.network.save(run_dir / "model.keras")
     columns = {
         key: history.history[key]
         for key in ("loss", "accuracy", "val_loss", "val_accuracy")
