@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +269,8 @@ class PerStep:
     rows: list[dict[str, Any]]
     trainer_settings: dict[str, Any]
     load: tuple[str, str]
+    # `import keras` seconds of every worker, by style (a trainer imports as a workflow job).
+    imports: dict[str, list[float]] = field(default_factory=dict)
 
 
 def per_step_row(
@@ -313,6 +315,7 @@ def trainer_settings(row: dict[str, Any]) -> dict[str, Any]:
 def measure_per_step(settings: Settings, data: Path, cases: list[dict[str, Any]]) -> PerStep:
     start_load = load_average()
     rows = []
+    imports: dict[str, list[float]] = {}
     for index, recipe in enumerate(cases):
         seeds = range(settings.seeds if index == 0 else 1)
         say(settings, f"per-step: {recipe['name']} ({len(seeds)} seed(s))")
@@ -328,10 +331,11 @@ def measure_per_step(settings: Settings, data: Path, cases: list[dict[str, Any]]
                     [spec(settings, data, jobs, threads)],
                     f"perstep-{index}-{style}-{repeat}",
                 )
+                imports.setdefault(style, []).append(worker["import_seconds"])
                 if style not in best or fit_seconds(worker) < fit_seconds(best[style]):
                     best[style] = worker
         rows.append(per_step_row(recipe, best["notebook"], best["trainer"]))
-    return PerStep(rows, trainer_settings(rows[0]), (start_load, load_average()))
+    return PerStep(rows, trainer_settings(rows[0]), (start_load, load_average()), imports)
 
 
 def fit_seconds(worker: dict[str, Any]) -> float:
@@ -355,6 +359,17 @@ def per_step_table(result: PerStep) -> list[str]:
             f"| {cpu_per_epoch(row['notebook']):.2f} | {cpu_per_epoch(row['trainer']):.2f} "
             f"| {accuracy_text(row['notebook'])} | {accuracy_text(row['trainer'])} | {same} |"
         )
+    if result.imports.get("notebook") and result.imports.get("trainer"):
+        notebook = statistics.median(result.imports["notebook"])
+        trainer = statistics.median(result.imports["trainer"])
+        lines += [
+            "",
+            f"Start-up of each process, `import keras` (median of {len(result.imports['trainer'])}"
+            f" processes per style): notebook {notebook:.1f} s; trainer {trainer:.1f} s "
+            f"({trainer / notebook:.2f}x), imported inside `archstudy.runtime.quick_imports` "
+            "as every training job does (no scikit-learn for Keras' unused wrappers, garbage "
+            "collector paused).",
+        ]
     return lines
 
 
@@ -400,6 +415,10 @@ LEVERS: list[tuple[str, dict[str, Any]]] = [
     (
         "validation batch 1024 + steps_per_execution=64",
         {"verbose": 0, "float32": True, "steps_per_execution": 64, "validation_batch_size": 1024},
+    ),
+    (
+        "StepLoop: 64 Keras steps per call, metrics once per call (archstudy.step_loop)",
+        {"verbose": 0, "float32": True, "step_loop": 64},
     ),
 ]
 

@@ -38,14 +38,26 @@ def _set_threads(threads: int | None) -> None:
         configure_process(threads)
 
 
+def _importing(quick: bool) -> Any:
+    """archstudy.runtime.quick_imports for trainer workers; nothing for notebook ones."""
+    from contextlib import nullcontext
+
+    from archstudy.runtime import quick_imports
+
+    return quick_imports() if quick else nullcontext()
+
+
 # This file only runs as a script. The thread pools are fixed when TensorFlow starts, so they
 # are set before Keras is imported, and the import itself is timed.
 SPEC: dict[str, Any] = json.loads(Path(sys.argv[1]).read_text())
 _set_threads(SPEC.get("threads"))
+# A worker of trainer jobs imports as a workflow training job does; a notebook imports plainly.
+QUICK_IMPORTS = all(job["style"] == "trainer" for job in SPEC["jobs"])
 _started = time.perf_counter()
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+with _importing(QUICK_IMPORTS):
+    import keras  # noqa: E402
+    import numpy as np  # noqa: E402
+    import tensorflow as tf  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - _started
 
@@ -169,8 +181,8 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
     """Notebook 000's recipe, with the case's network, optimizer and batch size.
 
     `lever` changes one setting at a time (levers section): float32 inputs, compile's
-    steps_per_execution or jit_compile, a tf.data pipeline, the validation batch size or
-    the progress bar. With no lever this is the notebook exactly.
+    steps_per_execution or jit_compile, a tf.data pipeline, the validation batch size, the
+    progress bar, or training in the project's StepLoop. With no lever this is the notebook exactly.
     """
     holdout = case["validation_count"]
     x_full, y_full = arrays["x_train"], arrays["y_train"]
@@ -191,6 +203,11 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
     compile_options = {
         key: lever[key] for key in ("steps_per_execution", "jit_compile") if key in lever
     }
+    steps_per_call = lever.get("step_loop", 1)
+    if steps_per_call > 1:
+        from archstudy.step_loop import StepLoop
+
+        model = StepLoop(model, case["batch_size"])
     model.compile(
         loss="sparse_categorical_crossentropy",
         optimizer=NOTEBOOK_OPTIMIZERS[case["optimizer"]](learning_rate=case["learning_rate"]),
@@ -207,7 +224,10 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
         valid = tf.data.Dataset.from_tensor_slices((x_valid, y_valid)).batch(1024).cache()
         model.fit(train, validation_data=valid, **fit_options)
         return
-    if case["batch_size"] != 32:  # the notebooks leave Keras' default of 32 implicit
+    if steps_per_call > 1:  # chunks of consecutive minibatches; validation keeps its batch
+        fit_options["batch_size"] = case["batch_size"] * steps_per_call
+        fit_options["validation_batch_size"] = case["batch_size"]
+    elif case["batch_size"] != 32:  # the notebooks leave Keras' default of 32 implicit
         fit_options["batch_size"] = case["batch_size"]
     if "validation_batch_size" in lever:
         fit_options["validation_batch_size"] = lever["validation_batch_size"]
@@ -273,6 +293,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "threads": SPEC.get("threads"),
         "import_seconds": IMPORT_SECONDS,
+        "quick_imports": QUICK_IMPORTS,
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "runs": [],
     }

@@ -1,6 +1,6 @@
 """Rule lr_range_test: measure loss against a growing learning rate and choose a rate."""
 
-from archstudy.runtime import configure_process
+from archstudy.runtime import configure_process, quick_imports
 
 configure_process(snakemake.threads)
 
@@ -11,8 +11,9 @@ from archstudy.logs import step
 
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "lr_range_test") as log:
-    from archstudy.lr_range import lr_range_test
-    from archstudy.training import load_inputs
+    with quick_imports():
+        from archstudy.lr_range import lr_range_test
+        from archstudy.training import load_inputs
 
     hyperparameters = Hyperparameters.from_json(snakemake.params.hyperparameters)
     lr_range_test(

@@ -1,7 +1,7 @@
 """Rule train_variant: train every seed of one variant with Keras."""
 
 # Thread pools and log levels must be set before Keras (and its backend) is imported.
-from archstudy.runtime import configure_process
+from archstudy.runtime import configure_process, quick_imports
 
 configure_process(snakemake.threads)
 
@@ -14,7 +14,9 @@ from archstudy.logs import step
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "train_variant") as log:
     from archstudy.runtime import describe_runtime
-    from archstudy.training import train_variant
+
+    with quick_imports():
+        from archstudy.training import train_variant
 
     choice = snakemake.input.get("lr_choice")
     chosen = json.loads(Path(choice).read_text())["chosen_learning_rate"] if choice else None
