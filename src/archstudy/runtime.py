@@ -34,13 +34,14 @@ def configure_process(threads: int) -> None:
 
 
 # Keras imports scikit-learn (and with it SciPy) for its scikit-learn wrappers only, which
-# archstudy does not use: about 3 s of every training job's start-up (BENCHMARKS.md).
+# archstudy does not use: 2-3 s of a training job's start-up, unless the job's validation
+# split (stratified or random) needs scikit-learn itself (BENCHMARKS.md).
 SKIPPED_BY_KERAS = ("sklearn",)
 
 
 @contextmanager
 def quick_imports() -> Iterator[None]:
-    """Import Keras (TensorFlow) in about half the time: for the start-up of training jobs.
+    """Import Keras (TensorFlow) faster, for the start-up of training jobs (BENCHMARKS.md).
 
     Inside, the modules of SKIPPED_BY_KERAS are marked missing (Python's `sys.modules[name] =
     None`), so Keras' optional import of them fails quietly, as it does where they are not
