@@ -182,7 +182,8 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
 
     `lever` changes one setting at a time (levers section): float32 inputs, compile's
     steps_per_execution or jit_compile, a tf.data pipeline, the validation batch size, the
-    progress bar, or training in the project's StepLoop. With no lever this is the notebook exactly.
+    progress bar, or training in the project's StepLoop. With no lever this is the notebook
+    exactly.
     """
     holdout = case["validation_count"]
     x_full, y_full = arrays["x_train"], arrays["y_train"]

@@ -17,7 +17,7 @@ class StepLoop(keras.Model):  # type: ignore[misc]
     loss tracker), inside a graph loop. Only the compiled metrics (accuracy) wait for the end
     of the chunk and update once on all its predictions: for the accuracy that adds the same
     counts of correct answers, exact in float32, so results are bit-identical to a plain `fit`
-    (tests/test_step_loop.py) while the ~40 small TensorFlow ops of each per-step metric
+    (tests/test_step_loop.py) while the many small TensorFlow ops of a per-step metric
     update, and one tf.data hand-over per minibatch, are saved (BENCHMARKS.md).
 
     TensorFlow backend only; the network itself is what gets saved and reloaded.
@@ -39,7 +39,8 @@ class StepLoop(keras.Model):  # type: ignore[misc]
         if self._deferred is not None:
             self._deferred.append(y_pred)
             return {}
-        return super().compute_metrics(x, y, y_pred, sample_weight)  # type: ignore[no-any-return]
+        logs: dict[str, Any] = super().compute_metrics(x, y, y_pred, sample_weight)
+        return logs
 
     def train_step(self, data: Any) -> dict[str, Any]:
         import tensorflow as tf
@@ -72,4 +73,5 @@ class StepLoop(keras.Model):  # type: ignore[misc]
             (tf.constant(0), predictions),
             parallel_iterations=1,
         )
-        return super().compute_metrics(x, y, predictions.concat(), None)  # type: ignore[no-any-return]
+        logs: dict[str, Any] = super().compute_metrics(x, y, predictions.concat(), None)
+        return logs
