@@ -147,8 +147,8 @@ def get_rebuild_command(wildcards):
     )
 
 
-# The files each study's rules write; equal to archstudy.aggregate.TABLES and
-# archstudy.figures.FIGURES (a unit test checks), without importing them here.
+# The files each study's rules write; equal to archstudy.study_files.TABLES and
+# archstudy.study_files.FIGURES (a unit test checks), without importing them here.
 STUDY_TABLES = (
     "summary",
     "epochs",

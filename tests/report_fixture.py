@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from archstudy.aggregate import Member, aggregate_study, read_table
+from archstudy.aggregate import Member, aggregate_study
 from archstudy.datasets import load_prepared
 from archstudy.document import StudyInput, build_context, write_markdown
 from archstudy.figures import plot_study
 from archstudy.galleries import class_samples
 from archstudy.render import PANDOC_TYPST, render_report
+from archstudy.study_files import read_table
 
 CLASS_NAMES = tuple(f"class {digit}" for digit in range(10))
 TEST_SIZE = 200

@@ -15,25 +15,21 @@ from scipy import stats as scipy_stats
 from sklearn.metrics import confusion_matrix
 
 from archstudy.aggregate import (
-    DEGENERATE_MARGIN,
-    TABLES,
     Member,
     aggregate_study,
     chance_accuracy,
     epochs_table,
     load_runs,
-    read_table,
     summary_table,
-    write_csv,
 )
 from archstudy.comparisons import pairwise_table, verdict
-from archstudy.figures import FIGURES
 from archstudy.predictions import (
     confusion_table,
     correct_answers,
     misclassified_table,
     per_class_table,
 )
+from archstudy.study_files import DEGENERATE_MARGIN, FIGURES, TABLES, read_table, write_csv
 
 CLASS_NAMES = ("cat", "dog", "eel")
 Y_TEST = np.array([0, 1, 2, 0, 1, 2], dtype=np.uint8)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -27,8 +29,8 @@ from archstudy.document import (
     format_number,
     write_markdown,
 )
-from archstudy.figures import FIGURES
 from archstudy.render import PANDOC_TYPST, render_html
+from archstudy.study_files import FIGURES
 
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
 Y_TEST = np.arange(20, dtype=np.uint8) % 10
@@ -484,3 +486,15 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
 def test_no_lr_range_section_without_range_tests(tmp_path):
     text, _, _ = render_markdown(tmp_path, "Report", "Width")
     assert "Learning-rate range test" not in text
+
+
+def test_figure_and_report_steps_start_without_the_statistics_libraries():
+    # Those steps only read the tables; importing scipy, statsmodels and scikit-learn would
+    # add about 2 s to each of them (benchmarks: plot_study and render_report trail the
+    # last training job). A fresh interpreter, as a Snakemake job is.
+    modules = "archstudy.document, archstudy.render, archstudy.figures, archstudy.galleries"
+    heavy = ("scipy", "statsmodels", "sklearn", "keras", "tensorflow")
+    code = f"import sys, {modules}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from report_fixture import FixtureVariant, write_dataset, write_run
 
-from archstudy.aggregate import Member, aggregate_study, read_table
+from archstudy.aggregate import Member, aggregate_study
 from archstudy.datasets import load_prepared
-from archstudy.figures import FIGURES, plot_study
+from archstudy.figures import plot_study
 from archstudy.galleries import class_samples
+from archstudy.study_files import FIGURES, read_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

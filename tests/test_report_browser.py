@@ -14,8 +14,8 @@ import pypdf
 import pytest
 from report_fixture import STUDIES, XSS_TITLE, XSS_VARIANT, build_report
 
-from archstudy.aggregate import read_table
 from archstudy.browser import PageReport, find_chromium, inspect_page
+from archstudy.study_files import read_table
 
 # Every study section has these subsections, the report these sections.
 STUDY_HEADINGS = (

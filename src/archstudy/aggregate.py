@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from archstudy.atomic import atomic_path
 from archstudy.comparisons import pairwise_table
 from archstudy.datasets import load_prepared
 from archstudy.predictions import (
@@ -23,6 +22,7 @@ from archstudy.predictions import (
     per_class_table,
 )
 from archstudy.stats import pareto_front, summarize
+from archstudy.study_files import DEGENERATE_MARGIN, RUNTIME_KEYS, write_csv
 
 # Metrics summarised over seeds, in the order the tables show them.
 METRICS = (
@@ -34,27 +34,6 @@ METRICS = (
     "test_accuracy",
     "train_seconds",
     "epochs_run",
-)
-TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
-# A variant whose mean test accuracy is within this margin of always predicting the most
-# common class has learned nothing useful (all-zero initialisation, for example).
-DEGENERATE_MARGIN = 0.05
-RUNTIME_KEYS = ("host", "platform", "cpu", "backend", "device", "threads")
-# Columns that hold names: a variant or class called "128" must stay text when read back.
-TEXT_COLUMNS = (
-    "variant",
-    "variant_id",
-    "best_variant",
-    "other",
-    "hidden",
-    "activations",
-    "class_name",
-    "true_name",
-    "predicted_name",
-    "stopped",
-    "status",
-    "learning_rate_chosen_by",
-    *RUNTIME_KEYS,
 )
 
 
@@ -214,19 +193,6 @@ def epochs_table(runs: Sequence[SeedRun]) -> pd.DataFrame:
     ]
     table = pd.concat(frames, ignore_index=True)
     return table[["variant", "seed", *[c for c in table.columns if c not in ("variant", "seed")]]]
-
-
-def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """Write a table atomically with full float precision."""
-    with atomic_path(path, suffix=".csv") as temporary:
-        table.to_csv(temporary, index=False)
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a table written by `write_csv`, keeping name columns as text."""
-    return pd.read_csv(
-        path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False, na_values=[""]
-    )
 
 
 def aggregate_study(

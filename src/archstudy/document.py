@@ -19,10 +19,8 @@ import jinja2
 import pandas as pd
 
 from archstudy import provenance
-from archstudy.aggregate import DEGENERATE_MARGIN, read_table
 from archstudy.atomic import write_text
 from archstudy.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
-from archstudy.figures import FIGURES
 from archstudy.findings import (
     epochs_text,
     estimate,
@@ -36,8 +34,8 @@ from archstudy.findings import (
     status_text,
     test_rows,
 )
-from archstudy.predictions import GALLERY_SIZE
 from archstudy.stats import ALPHA, CONFIDENCE, EXACT_BELOW
+from archstudy.study_files import DEGENERATE_MARGIN, FIGURES, GALLERY_SIZE, read_table
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "report"
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of

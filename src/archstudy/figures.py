@@ -29,15 +29,6 @@ from archstudy.figure_style import (
     variant_label,
 )
 
-FIGURES = (
-    "learning_curves",
-    "overfitting_gap",
-    "comparison",
-    "tradeoffs",
-    "confusion_best",
-    "confusion_variants",
-    "misclassified",
-)
 COLUMNS = 4  # small multiples per row
 
 

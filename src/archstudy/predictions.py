@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from archstudy.study_files import GALLERY_SIZE
+
 if TYPE_CHECKING:  # aggregate imports this module to build its tables
     from archstudy.aggregate import SeedRun
-
-# How many of the best variant's most confident mistakes the gallery shows.
-GALLERY_SIZE = 16
 
 
 def per_class_table(

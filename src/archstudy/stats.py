@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.multitest import multipletests
+
+# scipy and statsmodels are imported by the functions that use them: the report step needs
+# only this module's constants and would otherwise spend about 1.5 s importing them.
 
 CONFIDENCE = 0.95
 ALPHA = 1.0 - CONFIDENCE  # significance level of every test in the report
@@ -46,6 +46,8 @@ def summarize(values: Sequence[float]) -> Summary:
     std = float(data.std(ddof=1))
     if std == 0.0:
         return Summary(n, mean, 0.0, mean, mean)
+    from scipy import stats
+
     low, high = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=std / math.sqrt(n))
     return Summary(n, mean, std, float(low), float(high))
 
@@ -83,6 +85,8 @@ def mcnemar_test(first_correct: npt.ArrayLike, second_correct: npt.ArrayLike) ->
     second_only = int(np.sum(~first & second))
     neither = int(np.sum(~first & ~second))
     exact = first_only + second_only < EXACT_BELOW
+    from statsmodels.stats.contingency_tables import mcnemar
+
     result = mcnemar([[both, first_only], [second_only, neither]], exact=exact, correction=True)
     return McNemar(
         both,
@@ -102,6 +106,8 @@ def holm(p_values: Sequence[float]) -> list[float]:
     adjusted = np.full(values.shape, math.nan)
     finite = np.isfinite(values)
     if finite.any():
+        from statsmodels.stats.multitest import multipletests
+
         adjusted[finite] = multipletests(values[finite], alpha=ALPHA, method="holm")[1]
     return [float(value) for value in adjusted]
 
@@ -135,6 +141,8 @@ def paired_t_test(first: Sequence[float], second: Sequence[float]) -> PairedTest
     if n < 2 or np.all(differences == differences[0]):
         p_value = 1.0 if n >= 2 and mean == 0.0 else math.nan
         return PairedTest(n, mean, mean, mean, 0.0 if p_value == 1.0 else math.nan, p_value)
+    from scipy import stats
+
     result = stats.ttest_rel(a, b)
     interval = result.confidence_interval(confidence_level=CONFIDENCE)
     return PairedTest(

@@ -1,0 +1,64 @@
+"""What a study's steps write: the names of its tables and figures, and the tables' CSV format.
+
+Kept free of scipy, scikit-learn and matplotlib so that the steps which only read the tables
+(figures, report) start without importing what only building them needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from archstudy.atomic import atomic_path
+
+TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
+FIGURES = (
+    "learning_curves",
+    "overfitting_gap",
+    "comparison",
+    "tradeoffs",
+    "confusion_best",
+    "confusion_variants",
+    "misclassified",
+)
+
+# How many of the best variant's most confident mistakes the misclassified table (and its
+# gallery) shows.
+GALLERY_SIZE = 16
+
+# A variant whose mean test accuracy is within this margin of always predicting the most
+# common class has learned nothing useful (all-zero initialisation, for example); the summary
+# table's status column says "degenerate".
+DEGENERATE_MARGIN = 0.05
+
+RUNTIME_KEYS = ("host", "platform", "cpu", "backend", "device", "threads")
+# Columns that hold names: a variant or class called "128" must stay text when read back.
+TEXT_COLUMNS = (
+    "variant",
+    "variant_id",
+    "best_variant",
+    "other",
+    "hidden",
+    "activations",
+    "class_name",
+    "true_name",
+    "predicted_name",
+    "stopped",
+    "status",
+    "learning_rate_chosen_by",
+    *RUNTIME_KEYS,
+)
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table atomically with full float precision."""
+    with atomic_path(path, suffix=".csv") as temporary:
+        table.to_csv(temporary, index=False)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table written by `write_csv`, keeping name columns as text."""
+    return pd.read_csv(
+        path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False, na_values=[""]
+    )
