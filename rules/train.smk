@@ -1,5 +1,10 @@
 # One job per unique variant (hash of its hyperparameters) trains all of its seeds, after an
 # LR range test when the variant asks for one.
+#
+# Both rules outrank the study tables and figures (priority 0): training jobs are the long
+# ones, so with several cores they start first and the short table, figure and report jobs
+# fill the cores at the end instead of trailing after the last training job on one core.
+TRAINING_PRIORITY = 1
 
 
 rule lr_range_test:
@@ -16,6 +21,7 @@ rule lr_range_test:
         ),
     log:
         "logs/lr_range_test/{variant_id}.log",
+    priority: TRAINING_PRIORITY
     conda:
         "../environment.yml"
     threads: 1
@@ -32,6 +38,7 @@ rule train_variant:
         "results/runs/{variant_id}/runs.json",
     log:
         "logs/train_variant/{variant_id}.log",
+    priority: TRAINING_PRIORITY
     conda:
         "../environment.yml"
     threads: 1

@@ -139,3 +139,24 @@ def test_the_range_test_chooses_the_rate_and_the_report_shows_it(built: Path):
         page.extract_text() for page in PdfReader(built / "results/report/report.pdf").pages
     )
     assert "Learning-rate range test" in pdf_text
+
+
+def test_training_jobs_run_before_the_tables_and_figures(tmp_path: Path):
+    # Training outranks the short table and figure jobs (rules/train.smk), so on several cores
+    # those fill the cores at the end instead of trailing the last training job. One core
+    # shows it as a strict order; without the priority, the first study's tables (larger
+    # inputs, which Snakemake prefers) ran before the second study's training.
+    config = tiny_config(
+        defaults={"dataset": "mnist_5k", "epochs": 1, "batch_size": 256, "seeds": [0]}
+    )
+    config["studies"]["other"] = {"title": "Second study", "variants": {"w8": {"hidden": [8]}}}
+    workdir = copy_workflow(tmp_path, config)
+    result = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (log,) = (workdir / ".snakemake/log").glob("*.snakemake.log")
+    rules = re.findall(r"^(?:local)?rule (\w+):$", log.read_text(), flags=re.M)
+    assert rules.count("train_variant") == 3
+    last_training = max(i for i, rule in enumerate(rules) if rule == "train_variant")
+    tables_and_figures = {"plot_dataset", "aggregate_study", "plot_study"}
+    first_other = min(i for i, rule in enumerate(rules) if rule in tables_and_figures)
+    assert last_training < first_other, rules
