@@ -1,14 +1,21 @@
 # Validate the config first, then resolve it into studies and unique variants (the plan).
+import os
 import sys
 from pathlib import Path
 
 import yaml
 from snakemake.utils import min_version, validate
 
-# The package lives in src/: importable here even where it is not pip-installed. Jobs find it
-# through scripts/archstudy, a link to src/archstudy (Snakemake puts a script's folder on
-# sys.path), also inside the environments `--sdm conda` builds from environment.yml.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The package lives in src/: importable here even where it is not pip-installed. Jobs, new
+# Python processes, get it first on PYTHONPATH, ahead of any installed copy: otherwise a
+# second checkout run with the same environment would run the installed checkout's code.
+# Where an executor does not pass the environment on, scripts/archstudy, a link to
+# src/archstudy, still finds it (Snakemake appends a script's folder to sys.path), also inside
+# the environments `--sdm conda` builds from environment.yml.
+PACKAGE_SOURCE = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, PACKAGE_SOURCE)
+PYTHON_PATH = [PACKAGE_SOURCE, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+os.environ.update(PYTHONPATH=os.pathsep.join(dict.fromkeys(filter(None, PYTHON_PATH))))
 
 from archstudy.config import build_plan, load_config_file, schema_path
 from archstudy.errors import ConfigError

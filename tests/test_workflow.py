@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from pypdf import PdfReader
-from workflow_support import TINY, copy_workflow, run_snakemake, tiny_config
+from workflow_support import ROOT, TINY, copy_workflow, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +161,23 @@ def test_training_jobs_run_before_the_tables_and_figures(tmp_path: Path):
     tables_and_figures = {"plot_dataset", "aggregate_study", "plot_study"}
     first_other = min(i for i, rule in enumerate(rules) if rule in tables_and_figures)
     assert last_training < first_other, rules
+
+
+def test_jobs_import_the_package_of_the_workflow_they_run(tmp_path: Path):
+    # Another checkout run with the same environment, where this one is installed: its jobs
+    # must run its own src/, as its Snakefile does, not the installed copy.
+    workdir = copy_workflow(tmp_path)
+    shutil.copytree(ROOT / "src" / "archstudy", workdir / "src" / "archstudy")
+    (workdir / "scripts" / "where.py").write_text(
+        "from pathlib import Path\n\nimport archstudy\n\n"
+        "Path(snakemake.output[0]).write_text(archstudy.__file__)\n"
+    )
+    with (workdir / "Snakefile").open("a") as snakefile:
+        snakefile.write(
+            '\n\nrule where:\n    output:\n        "where.txt",\n'
+            '    script:\n        "scripts/where.py"\n'
+        )
+    result = run_snakemake(workdir, "where.txt", "--configfile", "study.yaml", cores=1)
+    assert result.returncode == 0, result.stderr[-3000:]
+    imported = Path((workdir / "where.txt").read_text()).resolve()
+    assert imported.is_relative_to((workdir / "src").resolve()), imported
