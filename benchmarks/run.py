@@ -217,13 +217,13 @@ def steady_epoch(run: dict[str, Any]) -> float:
 
 
 def training_gflops(run: dict[str, Any], steady: bool = False) -> float:
-    """Training GFLOP/s: 3 x forward FLOPs per example x examples per epoch / epoch seconds.
+    """Training GFLOP/s: training FLOPs per example x examples per epoch / epoch seconds.
 
-    Forward FLOPs come from `archstudy.models.flops_per_example`, evaluated by the worker.
-    `steady`: over the epochs after the first; otherwise over the whole `fit` call.
+    Training FLOPs come from `archstudy.models.training_flops_per_example`, evaluated by the
+    worker. `steady`: over the epochs after the first; otherwise over the whole `fit` call.
     """
     seconds = steady_epoch(run) if steady else run["wall"] / run["epochs"]
-    return 3.0 * run["forward_flops"] * run["examples"] / seconds / 1e9
+    return run["training_flops"] * run["examples"] / seconds / 1e9
 
 
 def seconds_per_epoch(runs: list[dict[str, Any]]) -> float:
@@ -848,8 +848,10 @@ def render_section(
             "",
             "### 2. Roofline",
             "",
-            "Training FLOPs = 3 × forward FLOPs (`archstudy.models.flops_per_example`) × "
-            "training examples × epochs, over the `fit` wall time; the peak is the best of 3 "
+            "Training FLOPs = the matrix products of a training step per example "
+            "(`archstudy.models.training_flops_per_example`: 3 × the forward products, less "
+            "the first layer's input gradient, which is never computed) × training examples "
+            "× epochs, over the `fit` wall time; the peak is the best of 3 "
             f"float32 {settings.peak_size}×{settings.peak_size} matrix products in the same "
             "process, with the same threads.",
             "",

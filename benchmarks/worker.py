@@ -284,7 +284,7 @@ def _wait_for_start(barrier: dict[str, str] | None) -> None:
 
 
 def main() -> None:
-    from archstudy.models import flops_per_example
+    from archstudy.models import training_flops_per_example
 
     result_path = Path(sys.argv[2])
     workdir = Path(SPEC["workdir"])
@@ -324,7 +324,7 @@ def main() -> None:
                 "total": total,
             }
             | calls[0]
-            | {"forward_flops": flops_per_example(case["hidden"])}
+            | {"training_flops": training_flops_per_example(case["hidden"])}
         )
     result_path.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -17,6 +17,7 @@ from archstudy.models import (
     count_parameters,
     flops_per_example,
     layer_sizes,
+    training_flops_per_example,
 )
 
 BASE = hyperparameters(hidden=(32,), epochs=1)
@@ -80,6 +81,41 @@ def test_flops_per_example_literal_values():
     assert flops_per_example([32]) == 50_816
     assert flops_per_example([]) == 15_680
     assert flops_per_example([300, 100]) == 532_400
+
+
+@pytest.mark.parametrize(
+    ("hidden", "expected"),
+    [
+        ((32,), 3 * 2 * (784 * 32 + 32 * 10) - 2 * 784 * 32),  # 102,272
+        ((), 2 * 2 * 784 * 10),  # 31,360: no input gradient at all
+        ((300, 100), 3 * 532_400 - 2 * 784 * 300),  # 1,126,800
+    ],
+)
+def test_training_flops_per_example_hand_computed(hidden, expected):
+    assert training_flops_per_example(hidden) == expected
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="traces a TensorFlow graph")
+@pytest.mark.parametrize("hidden", [(), (32,), (300, 100)])
+def test_training_flops_per_example_counts_the_products_keras_runs(hidden):
+    """The matrix products in Keras' own traced training step add up to the formula."""
+    import tensorflow as tf
+
+    batch = 8
+    model = build_model(hyperparameters(hidden))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    step = tf.function(model.train_step)
+    x, y = tf.zeros((batch, 784)), tf.zeros((batch,), tf.int64)
+    graph = step.get_concrete_function((x, y)).graph
+    products = [op for op in graph.get_operations() if op.type == "MatMul"]
+    flops = 0
+    for op in products:
+        a, b = (tuple(tensor.shape) for tensor in op.inputs)
+        rows = a[1] if op.get_attr("transpose_a") else a[0]
+        inner = a[0] if op.get_attr("transpose_a") else a[1]
+        columns = b[0] if op.get_attr("transpose_b") else b[1]
+        flops += 2 * rows * inner * columns
+    assert flops == batch * training_flops_per_example(hidden)
 
 
 def test_model_layers_follow_hidden_sizes():
