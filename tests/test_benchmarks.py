@@ -109,6 +109,23 @@ def test_roofline_rows_report_a_positive_peak(quick_report: str) -> None:
         assert number(row[5]) > 0 and number(row[4]) > 0
 
 
+def test_products_alone_are_the_products_of_the_training_step(quick_report: str) -> None:
+    """The products timed alone are Keras' own: eight, with the step's FLOPs between them."""
+    from archstudy.models import training_flops_per_example
+
+    products = next(t for t in tables(quick_report) if "ms per step, products alone" in t[0])
+    header, _, *rows = products
+    (row,) = rows
+    cells = dict(zip(header, row, strict=True))
+    # 784-300-100-10: three forward products, three weight gradients, two input gradients.
+    assert cells["products per step"] == "8"
+    flops = number(cells["GFLOP/s, products alone"]) * number(cells["ms per step, products alone"])
+    expected = 32 * training_flops_per_example([300, 100]) / 1e6
+    assert flops == pytest.approx(expected, rel=0.03)
+    assert number(cells["speed-up ceiling vs notebook"]) > 0
+    assert "ceiling with nothing but the step's products" in quick_report
+
+
 def test_history_is_kept_when_the_file_has_no_marker(tmp_path: Path) -> None:
     run = load_run_module()
     output = tmp_path / "BENCHMARKS.md"
