@@ -1,6 +1,6 @@
 """Training-speed benchmark of archstudy (issue #8): one command, results into BENCHMARKS.md.
 
-    .venv/bin/python benchmarks/run.py              # full run, 15-30 minutes on 2 cores
+    .venv/bin/python benchmarks/run.py              # full run, about 35 minutes on 2 cores
     .venv/bin/python benchmarks/run.py --quick --output /tmp/bench.md   # smoke test, seconds
 
 Sections, all measured in this process tree on this machine, one after the other:
@@ -12,7 +12,8 @@ Sections, all measured in this process tree on this machine, one after the other
    prepared once, the thread count a workflow job gets). Seconds per epoch, the ratio, the
    final validation accuracy (3 seeds at batch 32 for notebook 000's network).
 2. Roofline: the training GFLOP/s of those runs next to the peak of a large float32 matrix
-   product measured in the same process.
+   product measured in the same process, and next to the products of each network's own
+   training step timed alone (the speed-up ceiling without changing what is computed).
 3. Levers: one speed setting changed at a time on notebook 000's network at batch 32.
 4. Whole study: the default study from a clean copy of the workflow with --cores 1 and
    --cores all, and the no-op rebuild.
@@ -901,7 +902,8 @@ def render_section(
             "",
             "The peak of one large product flatters skinny ones. Each matrix product of Keras' "
             "traced training step for the network, timed alone at its own shapes and "
-            "transposes (one thread, a compiled loop, best of 3), gives how fast an epoch "
+            "transposes (one thread, a compiled loop, best of 5, less the loop's own cost per "
+            "turn), gives how fast an epoch "
             "could be if nothing but those products ran: the trainer's epoch after the first "
             "(validation included) against it, and the notebook's seconds per epoch over it, "
             "the most any trainer could gain here without changing what is computed.",

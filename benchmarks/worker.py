@@ -176,7 +176,9 @@ def products_per_step(
     Traces the step of a plain Dense stack (the products do not depend on activations, loss
     or optimizer) and times every product in it, at its own shapes and transposes, in a
     compiled loop with this process's threads: how fast a step could be if nothing but its
-    products ran. Each product keeps the best of 3 loops of about `seconds_each`.
+    products ran. Each product keeps the best of 5 loops of about `seconds_each`, less the
+    loop's own cost per turn (a 1x1 product's loop, about 15 us here: as long as the
+    smallest products themselves).
     """
     dense = [keras.layers.Dense(units) for units in [*hidden, 10]]
     model = keras.Sequential([keras.Input((784,)), *dense])
@@ -193,25 +195,36 @@ def products_per_step(
             total += tf.linalg.matmul(a, b, transpose_a=ta, transpose_b=tb)[0, 0]
         return total
 
-    def timed(a: tf.Tensor, b: tf.Tensor, count: int, ta: bool, tb: bool) -> float:
-        started = time.perf_counter()
-        loop(a, b, tf.constant(count), ta, tb).numpy()
-        return (time.perf_counter() - started) / count
+    def timed(a_shape: tuple[int, ...], b_shape: tuple[int, ...], ta: bool, tb: bool) -> float:
+        """Best seconds per turn of the loop over this product."""
+        a, b = tf.random.normal(a_shape), tf.random.normal(b_shape)
 
+        def turn(count: int) -> float:
+            started = time.perf_counter()
+            loop(a, b, tf.constant(count), ta, tb).numpy()
+            return (time.perf_counter() - started) / count
+
+        turn(1)  # traces the loop for these shapes
+        count = max(3, min(20_000, int(seconds_each / turn(3))))
+        return min(turn(count) for _ in range(5))
+
+    loop_turn = timed((1, 1), (1, 1), False, False)
     seconds = flops = 0.0
     products = [op for op in graph.get_operations() if op.type == "MatMul"]
     for op in products:
         (a_shape, b_shape) = (tuple(tensor.shape) for tensor in op.inputs)
         ta, tb = bool(op.get_attr("transpose_a")), bool(op.get_attr("transpose_b"))
-        a, b = tf.random.normal(a_shape), tf.random.normal(b_shape)
-        timed(a, b, 1, ta, tb)  # traces the loop for these shapes
-        count = max(3, min(5000, int(seconds_each / timed(a, b, 3, ta, tb))))
-        seconds += min(timed(a, b, count, ta, tb) for _ in range(3))
+        seconds += max(timed(a_shape, b_shape, ta, tb) - loop_turn, 0.0)
         rows = a_shape[1] if ta else a_shape[0]
         inner = a_shape[0] if ta else a_shape[1]
         columns = b_shape[0] if tb else b_shape[1]
         flops += 2 * rows * inner * columns
-    return {"seconds_per_step": seconds, "flops_per_step": flops, "products": len(products)}
+    return {
+        "seconds_per_step": seconds,
+        "flops_per_step": flops,
+        "products": len(products),
+        "loop_turn_seconds": loop_turn,
+    }
 
 
 def load_arrays(path: str) -> dict[str, Any]:
