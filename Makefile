@@ -30,7 +30,7 @@ dry-run: $(STAMP)
 
 # docs/report-screenshot.png: the first screen of the built report, in headless Chromium.
 screenshot: $(STAMP)
-	$(BIN)/python -m archstudy.browser results/report/report.html docs/report-screenshot.png
+	$(BIN)/python tools/browser.py results/report/report.html docs/report-screenshot.png
 
 # The test suite (unit tests and a real end-to-end workflow run on a tiny config).
 test: $(STAMP)

@@ -150,7 +150,8 @@ def headline_rows(config: Path, workdir: Path) -> list[str]:
 
 
 def plan_counts(config: Path, seeds: int | None = None) -> str:
-    from archstudy.config import build_plan, load_config_file
+    from archstudy.config.plan import build_plan
+    from archstudy.config.reader import load_config_file
 
     values = load_config_file(config)
     if seeds is not None:

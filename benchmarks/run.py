@@ -8,7 +8,7 @@ Sections, all measured in this process tree on this machine, one after the other
 1. Per-step efficiency: notebook 000's network (784-300-100-10, ReLU, SGD 0.4) and notebook
    001's widest one (784-2048-10, sigmoid, SGD 0.01), 2 epochs on MNIST at batch 32, 128 and
    1024, trained notebook style (float64 arrays, every Keras default, TensorFlow's default
-   threads) and by the project's trainer (`archstudy.training.train_seed`, float32 arrays
+   threads) and by the project's trainer (`archstudy.train.training.train_seed`, float32 arrays
    prepared once, the thread count a workflow job gets). Seconds per epoch, the ratio, the
    final validation accuracy (3 seeds at batch 32 for notebook 000's network).
 2. Roofline: the training GFLOP/s of those runs next to the peak of a large float32 matrix
@@ -124,7 +124,7 @@ class Settings:
 
 def prepare_mnist(settings: Settings) -> Path:
     """MNIST from the local mirror (or the canonical sources), prepared as the workflow does."""
-    from archstudy.datasets import fetch_dataset, prepare_dataset
+    from archstudy.data.datasets import fetch_dataset, prepare_dataset
 
     raw_dir = settings.workdir / "raw" / "mnist"
     npz = settings.workdir / "mnist.npz"
@@ -224,7 +224,7 @@ def steady_epoch(run: dict[str, Any]) -> float:
 def training_gflops(run: dict[str, Any], steady: bool = False) -> float:
     """Training GFLOP/s: training FLOPs per example x examples per epoch / epoch seconds.
 
-    Training FLOPs come from `archstudy.models.training_flops_per_example`, evaluated by the
+    Training FLOPs come from `archstudy.train.models.training_flops_per_example`, evaluated by the
     worker. `steady`: over the epochs after the first; otherwise over the whole `fit` call.
     """
     seconds = steady_epoch(run) if steady else run["wall"] / run["epochs"]
@@ -378,7 +378,7 @@ def per_step_table(result: PerStep) -> list[str]:
             "",
             f"Start-up of each process, `import keras` (median of {len(result.imports['trainer'])}"
             f" processes per style): notebook {notebook:.1f} s; trainer {trainer:.1f} s "
-            f"({trainer / notebook:.2f}x), imported inside `archstudy.runtime.quick_imports` "
+            f"({trainer / notebook:.2f}x), imported inside `archstudy.train.runtime.quick_imports` "
             "as every training job does (no scikit-learn for Keras' unused wrappers, garbage "
             "collector paused).",
         ]
@@ -457,7 +457,7 @@ LEVERS: list[tuple[str, dict[str, Any]]] = [
         {"verbose": 0, "float32": True, "steps_per_execution": 64, "validation_batch_size": 1024},
     ),
     (
-        "StepLoop: 64 Keras steps per call, metrics once per call (archstudy.step_loop)",
+        "StepLoop: 64 Keras steps per call, metrics once per call (archstudy.train.step_loop)",
         {"verbose": 0, "float32": True, "step_loop": 64},
     ),
 ]
@@ -568,7 +568,7 @@ def lever_tables(result: Levers, trainer: dict[str, Any]) -> list[str]:
             f"| {steady_epoch(baseline) / steady_epoch(run):.1f}x | {run['val_accuracy']:.4f} |"
         )
     used = ", ".join(f"{key}={value}" for key, value in trainer.items())
-    lines += ["", f"The trainer (`archstudy.training`) runs with: {used}."]
+    lines += ["", f"The trainer (`archstudy.train.training`) runs with: {used}."]
     if result.threads:
         lines += [
             "",
@@ -652,7 +652,7 @@ def measure_study(
     """
     import yaml
 
-    from archstudy.config import build_plan
+    from archstudy.config.plan import build_plan
 
     start_load = load_average()
     config_path = config or ROOT / "config" / "config.yaml"
@@ -889,15 +889,15 @@ def render_section(
             "with graph tracing, and validation included). CPU seconds add up all threads: a "
             "1-thread run whose wall time is well above its CPU time was kept waiting by other "
             "processes. Notebook: float64 arrays, Keras defaults (progress bar), TensorFlow's "
-            "default threads. Trainer: `archstudy.training.train_seed` on float32 arrays, the "
-            "thread count of a workflow job. Same seeds, same initial weights, same batches.",
+            "default threads. Trainer: `archstudy.train.training.train_seed` on float32 arrays, "
+            "the thread count of a workflow job. Same seeds, same initial weights, same batches.",
             "",
             *per_step_table(per_step),
             "",
             "### 2. Roofline",
             "",
             "Training FLOPs = the matrix products of a training step per example "
-            "(`archstudy.models.training_flops_per_example`: 3 × the forward products, less "
+            "(`archstudy.train.models.training_flops_per_example`: 3 × the forward products, less "
             "the first layer's input gradient, which is never computed) × training examples "
             "× epochs, over the `fit` wall time; the peak is the best of 3 "
             f"float32 {settings.peak_size}×{settings.peak_size} matrix products in the same "

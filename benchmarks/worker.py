@@ -10,8 +10,8 @@ Styles (each job's "style"):
   (`X / 255.`), a Sequential model with a Flatten layer, `compile`/`fit` with every default
   (progress bar included; the driver sends this process's output to a log file).
 - "trainer": the project's real code path. `archstudy.config.build_plan` resolves the
-  hyperparameters, `archstudy.training.load_inputs` prepares float32 arrays once, and
-  `archstudy.training.train_seed` trains, evaluates and saves exactly as the workflow does.
+  hyperparameters, `archstudy.train.training.load_inputs` prepares float32 arrays once, and
+  `archstudy.train.training.train_seed` trains, evaluates and saves exactly as the workflow does.
   `keras.Model.fit` is wrapped (not replaced) to time the call train_seed makes.
 - levers: "notebook" jobs with a "lever" mapping, one speed setting changed at a time.
 
@@ -30,19 +30,19 @@ from typing import Any
 
 
 def _set_threads(threads: int | None) -> None:
-    """Threads as the workflow sets them (archstudy.runtime), or TensorFlow's own defaults."""
+    """Threads as the workflow sets them (archstudy.train.runtime), or TensorFlow's own defaults."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if threads is not None:
-        from archstudy.runtime import configure_process
+        from archstudy.train.runtime import configure_process
 
         configure_process(threads)
 
 
 def _importing(quick: bool) -> Any:
-    """archstudy.runtime.quick_imports for trainer workers; nothing for notebook ones."""
+    """archstudy.train.runtime.quick_imports for trainer workers; nothing for notebook ones."""
     from contextlib import nullcontext
 
-    from archstudy.runtime import quick_imports
+    from archstudy.train.runtime import quick_imports
 
     return quick_imports() if quick else nullcontext()
 
@@ -105,7 +105,7 @@ class _FitTimer:
                     "batch_size": kwargs.get("batch_size"),
                     "validation_batch_size": kwargs.get("validation_batch_size"),
                     "steps_per_execution": int(model.steps_per_execution),
-                    # A StepLoop (archstudy.step_loop) trains several minibatches per call.
+                    # A StepLoop (archstudy.train.step_loop) trains several minibatches per call.
                     "step_loop_minibatches": _step_loop_minibatches(model, kwargs),
                     "jit_compile": bool(model.jit_compile),
                     "input_dtype": _dtype(args[0] if args else kwargs.get("x")),
@@ -265,7 +265,7 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
     }
     steps_per_call = lever.get("step_loop", 1)
     if steps_per_call > 1:
-        from archstudy.step_loop import StepLoop
+        from archstudy.train.step_loop import StepLoop
 
         model = StepLoop(model, case["batch_size"])
     model.compile(
@@ -296,7 +296,7 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
 
 def trainer_hyperparameters(case: dict[str, Any], n_train: int) -> Any:
     """The case as a study config, resolved by the project's own config code."""
-    from archstudy.config import build_plan
+    from archstudy.config.plan import build_plan
 
     settings = {
         "dataset": case["dataset"],
@@ -318,8 +318,8 @@ def trainer_hyperparameters(case: dict[str, Any], n_train: int) -> Any:
 
 def trainer_run(case: dict[str, Any], seed: int, data_path: str, workdir: Path) -> None:
     """train_seed on the prepared dataset: the code path every workflow job runs."""
-    from archstudy.runtime import describe_runtime
-    from archstudy.training import load_inputs, train_seed
+    from archstudy.train.runtime import describe_runtime
+    from archstudy.train.training import load_inputs, train_seed
 
     n_train = len(np.load(data_path)["y_train"])
     hyperparameters = trainer_hyperparameters(case, n_train)
@@ -343,7 +343,7 @@ def _wait_for_start(barrier: dict[str, str] | None) -> None:
 
 
 def main() -> None:
-    from archstudy.models import training_flops_per_example
+    from archstudy.train.models import training_flops_per_example
 
     result_path = Path(sys.argv[2])
     workdir = Path(SPEC["workdir"])

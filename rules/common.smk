@@ -17,7 +17,9 @@ sys.path.insert(0, PACKAGE_SOURCE)
 PYTHON_PATH = [PACKAGE_SOURCE, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
 os.environ.update(PYTHONPATH=os.pathsep.join(dict.fromkeys(filter(None, PYTHON_PATH))))
 
-from archstudy.config import build_plan, load_config_file, schema_path
+from archstudy.config.plan import build_plan
+from archstudy.config.reader import load_config_file
+from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
 
 min_version("9.0")
@@ -154,8 +156,8 @@ def get_rebuild_command(wildcards):
     )
 
 
-# The files each study's rules write; equal to archstudy.study_files.TABLES and
-# archstudy.study_files.FIGURES (a unit test checks), without importing them here.
+# The files each study's rules write; equal to archstudy.aggregate.study_files.TABLES and
+# archstudy.aggregate.study_files.FIGURES (a unit test checks), without importing them here.
 STUDY_TABLES = (
     "summary",
     "epochs",

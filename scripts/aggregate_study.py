@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from archstudy.aggregate import Member, aggregate_study
+from archstudy.aggregate.study_tables import Member, aggregate_study
 from archstudy.logs import step
 
 with step(snakemake.log[0], "aggregate_study") as log:

@@ -1,19 +1,19 @@
 """Rule lr_range_test: measure loss against a growing learning rate and choose a rate."""
 
-from archstudy.runtime import configure_process, quick_imports
+from archstudy.train.runtime import configure_process, quick_imports
 
 configure_process(snakemake.threads)
 
 from pathlib import Path
 
-from archstudy.config import Hyperparameters
+from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.logs import step
 
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "lr_range_test") as log:
     with quick_imports():
-        from archstudy.lr_range import lr_range_test
-        from archstudy.training import load_inputs
+        from archstudy.train.lr_range import lr_range_test
+        from archstudy.train.training import load_inputs
 
     hyperparameters = Hyperparameters.from_json(snakemake.params.hyperparameters)
     lr_range_test(

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from archstudy.datasets import load_prepared
-from archstudy.galleries import class_samples
+from archstudy.data.datasets import load_prepared
 from archstudy.logs import step
+from archstudy.plots.galleries import class_samples
 
 with step(snakemake.log[0], "plot_dataset") as log:
     log(f"drawing sample images of {snakemake.wildcards.dataset}")

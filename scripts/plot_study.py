@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from archstudy.datasets import load_prepared
-from archstudy.figures import plot_study
+from archstudy.aggregate.study_files import read_table
+from archstudy.data.datasets import load_prepared
 from archstudy.logs import step
-from archstudy.study_files import read_table
+from archstudy.plots.figures import plot_study
 
 with step(snakemake.log[0], "plot_study") as log:
     log(f"plotting study {snakemake.wildcards.study}")

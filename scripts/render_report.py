@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from archstudy.document import StudyInput, build_context, write_markdown
 from archstudy.logs import step
-from archstudy.render import available_renderer, render_report
+from archstudy.reporting.document import StudyInput, build_context, write_markdown
+from archstudy.reporting.render import available_renderer, render_report
 
 with step(snakemake.log[0], "render_report") as log:
     params = snakemake.params

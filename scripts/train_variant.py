@@ -1,22 +1,22 @@
 """Rule train_variant: train every seed of one variant with Keras."""
 
 # Thread pools and log levels must be set before Keras (and its backend) is imported.
-from archstudy.runtime import configure_process, quick_imports
+from archstudy.train.runtime import configure_process, quick_imports
 
 configure_process(snakemake.threads)
 
 import json
 from pathlib import Path
 
-from archstudy.config import Hyperparameters
+from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.logs import step
 
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "train_variant") as log:
-    from archstudy.runtime import describe_runtime
+    from archstudy.train.runtime import describe_runtime
 
     with quick_imports():
-        from archstudy.training import train_variant
+        from archstudy.train.training import train_variant
 
     choice = snakemake.input.get("lr_choice")
     chosen = json.loads(Path(choice).read_text())["chosen_learning_rate"] if choice else None

@@ -1,5 +1,5 @@
 """Shared test set-up: quiet, single-threaded TensorFlow configured before Keras is imported."""
 
-from archstudy.runtime import configure_process
+from archstudy.train.runtime import configure_process
 
 configure_process(1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from archstudy.config import Hyperparameters, build_plan
+from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.config.plan import build_plan
 
 
 def hyperparameters(**changes: Any) -> Hyperparameters:

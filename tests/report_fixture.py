@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from archstudy.aggregate import Member, aggregate_study
-from archstudy.datasets import load_prepared
-from archstudy.document import StudyInput, build_context, write_markdown
-from archstudy.figures import plot_study
-from archstudy.galleries import class_samples
-from archstudy.render import PANDOC_TYPST, render_report
-from archstudy.study_files import read_table
+from archstudy.aggregate.study_files import read_table
+from archstudy.aggregate.study_tables import Member, aggregate_study
+from archstudy.data.datasets import load_prepared
+from archstudy.plots.figures import plot_study
+from archstudy.plots.galleries import class_samples
+from archstudy.reporting.document import StudyInput, build_context, write_markdown
+from archstudy.reporting.render import PANDOC_TYPST, render_report
 
 CLASS_NAMES = tuple(f"class {digit}" for digit in range(10))
 TEST_SIZE = 200

@@ -1,4 +1,4 @@
-"""Tests for archstudy.aggregate, .predictions and .comparisons: study tables from fake runs."""
+"""Tests for archstudy.aggregate (study tables, predictions, comparisons) from fake runs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,21 @@ import pytest
 from scipy import stats as scipy_stats
 from sklearn.metrics import confusion_matrix
 
-from archstudy.aggregate import (
+from archstudy.aggregate.comparisons import pairwise_table, verdict
+from archstudy.aggregate.predictions import (
+    confusion_table,
+    correct_answers,
+    misclassified_table,
+    per_class_table,
+)
+from archstudy.aggregate.study_files import (
+    DEGENERATE_MARGIN,
+    FIGURES,
+    TABLES,
+    read_table,
+    write_csv,
+)
+from archstudy.aggregate.study_tables import (
     Member,
     aggregate_study,
     chance_accuracy,
@@ -22,14 +36,6 @@ from archstudy.aggregate import (
     load_runs,
     summary_table,
 )
-from archstudy.comparisons import pairwise_table, verdict
-from archstudy.predictions import (
-    confusion_table,
-    correct_answers,
-    misclassified_table,
-    per_class_table,
-)
-from archstudy.study_files import DEGENERATE_MARGIN, FIGURES, TABLES, read_table, write_csv
 
 CLASS_NAMES = ("cat", "dog", "eel")
 Y_TEST = np.array([0, 1, 2, 0, 1, 2], dtype=np.uint8)

@@ -111,7 +111,7 @@ def test_roofline_rows_report_a_positive_peak(quick_report: str) -> None:
 
 def test_products_alone_are_the_products_of_the_training_step(quick_report: str) -> None:
     """The products timed alone are Keras' own: eight, with the step's FLOPs between them."""
-    from archstudy.models import training_flops_per_example
+    from archstudy.train.models import training_flops_per_example
 
     products = next(t for t in tables(quick_report) if "ms per step, products alone" in t[0])
     header, _, *rows = products
@@ -142,8 +142,8 @@ def write_synthetic(path: Path) -> Path:
 
 
 def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    from archstudy.config import build_plan
-    from archstudy.training import load_inputs, train_seed
+    from archstudy.config.plan import build_plan
+    from archstudy.train.training import load_inputs, train_seed
 
     # Dropout and batch normalisation too: their random masks and moving statistics must
     # follow the same sequence whether steps run one per call or many.
@@ -165,7 +165,7 @@ def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def test_steps_per_call_change_nothing_that_is_computed(tmp_path, monkeypatch):
-    from archstudy import training
+    from archstudy.train import training
 
     assert training.STEPS_PER_CALL > 1
     data = write_synthetic(tmp_path / "data.npz")

@@ -16,7 +16,9 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate as snakemake_validate
 
-from archstudy.config import Hyperparameters, build_plan, expand_grid, schema_path
+from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.config.plan import build_plan, expand_grid
+from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -269,7 +271,7 @@ def test_variant_id_is_a_short_hex_digest_stable_across_processes():
     int(variant_id, 16)
     assert variant_id == dataclasses.replace(BUILTIN).variant_id
     script = (
-        "import json, sys; from archstudy.config import Hyperparameters; "
+        "import json, sys; from archstudy.config.hyperparameters import Hyperparameters; "
         "print(Hyperparameters.from_json(json.loads(sys.argv[1])).variant_id)"
     )
     environment = {**os.environ, "PYTHONHASHSEED": "12345"}

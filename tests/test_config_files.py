@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archstudy.cli import main as archstudy_main
-from archstudy.config import Plan, build_plan, load_config_file
+from archstudy.config.plan import Plan, build_plan
+from archstudy.config.reader import load_config_file
 from archstudy.errors import ConfigError
 
 

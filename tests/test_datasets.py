@@ -1,4 +1,4 @@
-"""Tests for archstudy.datasets: downloads from a local server, parsing, preparing, splitting."""
+"""Tests for archstudy.data.datasets: local-server downloads, parsing, preparing, splitting."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archstudy import datasets
-from archstudy.datasets import (
+from archstudy.data import datasets
+from archstudy.data.datasets import (
     DATASETS,
     DatasetSpec,
     fetch_dataset,

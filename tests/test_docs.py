@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from archstudy.schema_docs import render
+from archstudy.config.schema_docs import render
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests for archstudy.document: Markdown escaping, number formats and the rendered report text."""
+"""Tests for archstudy.reporting.document: Markdown escaping, number formats, report text."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ import pandas as pd
 import pypandoc
 import pytest
 
-from archstudy import aggregate, findings
-from archstudy.aggregate import Member
-from archstudy.document import (
+from archstudy.aggregate import study_tables as aggregate
+from archstudy.aggregate.study_files import FIGURES
+from archstudy.aggregate.study_tables import Member
+from archstudy.reporting import findings
+from archstudy.reporting.document import (
     StudyInput,
     build_context,
     escape_markdown,
@@ -29,8 +31,7 @@ from archstudy.document import (
     format_number,
     write_markdown,
 )
-from archstudy.render import PANDOC_TYPST, render_html
-from archstudy.study_files import FIGURES
+from archstudy.reporting.render import PANDOC_TYPST, render_html
 
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
 Y_TEST = np.arange(20, dtype=np.uint8) % 10
@@ -492,7 +493,10 @@ def test_figure_and_report_steps_start_without_the_statistics_libraries():
     # Those steps only read the tables; importing scipy, statsmodels and scikit-learn would
     # add about 2 s to each of them (benchmarks: plot_study and render_report trail the
     # last training job). A fresh interpreter, as a Snakemake job is.
-    modules = "archstudy.document, archstudy.render, archstudy.figures, archstudy.galleries"
+    modules = (
+        "archstudy.reporting.document, archstudy.reporting.render, "
+        "archstudy.plots.figures, archstudy.plots.galleries"
+    )
     heavy = ("scipy", "statsmodels", "sklearn", "keras", "tensorflow")
     code = f"import sys, {modules}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

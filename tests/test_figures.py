@@ -1,4 +1,4 @@
-"""Tests for archstudy.figures and archstudy.galleries: every figure is drawn, whatever the runs."""
+"""Tests for archstudy.plots (figures, galleries): every figure is drawn, whatever the runs."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from report_fixture import FixtureVariant, write_dataset, write_run
 
-from archstudy.aggregate import Member, aggregate_study
-from archstudy.datasets import load_prepared
-from archstudy.figures import plot_study
-from archstudy.galleries import class_samples
-from archstudy.study_files import FIGURES, read_table
+from archstudy.aggregate.study_files import FIGURES, read_table
+from archstudy.aggregate.study_tables import Member, aggregate_study
+from archstudy.data.datasets import load_prepared
+from archstudy.plots.figures import plot_study
+from archstudy.plots.galleries import class_samples
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

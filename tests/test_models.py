@@ -1,4 +1,4 @@
-"""Tests for archstudy.models: parameter and FLOP counts, model construction, optimizers."""
+"""Tests for archstudy.train.models: parameter and FLOP counts, model construction, optimizers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from factories import hyperparameters
 
-from archstudy.config import Hyperparameters
-from archstudy.models import (
+from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.train.models import (
     build_model,
     build_optimizer,
     count_parameters,

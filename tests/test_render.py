@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt
 import pypdf
 import pytest
 
-from archstudy import render
 from archstudy.errors import RenderError
+from archstudy.reporting import render
 
 # Shaped like the generated report: front matter, anchored sections, a captioned pipe table,
 # a figure with an id, a Quarto-style cross-reference, and text escaped the way a Jinja

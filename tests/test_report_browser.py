@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from browser import PageReport, find_chromium, inspect_page
 from report_fixture import STUDIES, XSS_TITLE, XSS_VARIANT, build_report
 
-from archstudy.browser import PageReport, find_chromium, inspect_page
-from archstudy.study_files import read_table
+from archstudy.aggregate.study_files import read_table
 
 # Every study section has these subsections, the report these sections.
 STUDY_HEADINGS = (

@@ -1,4 +1,4 @@
-"""Tests for archstudy.runtime: process set-up for training jobs."""
+"""Tests for archstudy.train.runtime: process set-up for training jobs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from archstudy.runtime import quick_imports
+from archstudy.train.runtime import quick_imports
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_keras_imported_quickly_leaves_out_scikit_learn_which_imports_afterwards
     # A fresh interpreter: this one has imported Keras and scikit-learn already.
     program = (
         "import sys\n"
-        "from archstudy.runtime import configure_process, quick_imports\n"
+        "from archstudy.train.runtime import configure_process, quick_imports\n"
         "configure_process(1)\n"
         "with quick_imports():\n"
         "    import keras\n"

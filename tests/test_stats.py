@@ -1,4 +1,4 @@
-"""Tests for archstudy.stats: intervals over seeds, McNemar, Holm, paired t-test, Pareto front."""
+"""Tests for archstudy.aggregate.stats: seed intervals, McNemar, Holm, paired t, Pareto front."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from archstudy.stats import (
+from archstudy.aggregate.stats import (
     EXACT_BELOW,
     holm,
     mcnemar_test,

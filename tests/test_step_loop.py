@@ -1,4 +1,4 @@
-"""Tests for archstudy.step_loop: several minibatches per call compute what plain fit does."""
+"""Tests for archstudy.train.step_loop: several minibatches per call compute what plain fit does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from factories import hyperparameters
 
-from archstudy.config import Hyperparameters
+from archstudy.config.hyperparameters import Hyperparameters
 
 # 203 examples: at batch 16 that is 12 full minibatches and a partial one of 11, and chunks of
 # 3 minibatches (48 examples) end with a partial chunk holding the partial minibatch.
@@ -31,8 +31,8 @@ def fit(variant: Hyperparameters, looped: bool, categorical: bool) -> tuple[dict
     """Train from seed 0, plainly (one minibatch per step call) or in a StepLoop."""
     import keras
 
-    from archstudy.models import build_model, build_optimizer
-    from archstudy.step_loop import StepLoop
+    from archstudy.train.models import build_model, build_optimizer
+    from archstudy.train.step_loop import StepLoop
 
     x, y = arrays(categorical)
     keras.utils.set_random_seed(0)
@@ -76,8 +76,8 @@ def test_step_loop_trains_exactly_as_plain_fit(changes):
 def test_step_loop_refuses_sample_weights():
     import keras
 
-    from archstudy.models import build_model, build_optimizer
-    from archstudy.step_loop import StepLoop
+    from archstudy.train.models import build_model, build_optimizer
+    from archstudy.train.step_loop import StepLoop
 
     x, y = arrays(categorical=False)
     model = StepLoop(build_model(VARIANT, x.shape[1], 10), BATCH)

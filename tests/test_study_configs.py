@@ -11,7 +11,8 @@ import pytest
 import yaml
 from workflow_support import ROOT, copy_workflow, run_snakemake
 
-from archstudy.config import build_plan, load_config_file
+from archstudy.config.plan import build_plan
+from archstudy.config.reader import load_config_file
 
 STUDIES = sorted((ROOT / "config" / "studies").glob("*.yaml"))
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -1,4 +1,4 @@
-"""Tests for archstudy.training: per-seed files, resuming after crashes, and determinism."""
+"""Tests for archstudy.train.training: per-seed files, resuming after crashes, and determinism."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from factories import hyperparameters
 
-from archstudy.config import Hyperparameters
-from archstudy.models import count_parameters, flops_per_example
+from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.train.models import count_parameters, flops_per_example
 
 N_TRAIN, N_TEST = 300, 100
 HYPERPARAMETERS = hyperparameters(dataset="tiny", hidden=(16,), learning_rate=0.01, epochs=2)
@@ -78,7 +78,7 @@ class Log(list):
 
 
 def train(variant_dir: Path, data_path: Path, seeds: list[int], log: Log | None = None) -> Log:
-    from archstudy.training import train_variant
+    from archstudy.train.training import train_variant
 
     log = Log() if log is None else log
     train_variant(HYPERPARAMETERS, seeds, data_path, variant_dir / "runs.json", RUNTIME, log)
@@ -176,7 +176,7 @@ def test_saved_model_reproduces_test_probabilities(trained, data_path):
 
 
 def test_second_call_does_not_retrain(trained, data_path, tmp_path, monkeypatch):
-    from archstudy import training
+    from archstudy.train import training
 
     variant_dir = tmp_path / HYPERPARAMETERS.variant_id
     shutil.copytree(trained, variant_dir)
@@ -241,7 +241,7 @@ def test_different_seeds_give_different_predictions(trained):
 
 
 def test_diverging_run_is_stopped_and_marked(data_path, tmp_path):
-    from archstudy.training import train_variant
+    from archstudy.train.training import train_variant
 
     exploding = dataclasses.replace(
         HYPERPARAMETERS,
@@ -275,7 +275,7 @@ def test_a_seed_trained_after_others_in_one_job_equals_it_trained_alone(
     data_path, tmp_path, changes
 ):
     """One compiled model serves a job's seeds; each seed still starts as a fresh model would."""
-    from archstudy.training import train_variant
+    from archstudy.train.training import train_variant
 
     variant = dataclasses.replace(HYPERPARAMETERS, **changes)
     together, alone = tmp_path / "together", tmp_path / "alone"
@@ -296,7 +296,7 @@ def test_a_seed_trained_after_others_in_one_job_equals_it_trained_alone(
 
 
 def test_one_compiled_model_serves_every_seed(data_path):
-    from archstudy.training import SeededModel, load_inputs
+    from archstudy.train.training import SeededModel, load_inputs
 
     inputs = load_inputs(HYPERPARAMETERS, data_path)
     models = SeededModel(HYPERPARAMETERS, inputs.x_fit.shape[1], inputs.num_classes, 0.01)

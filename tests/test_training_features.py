@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from factories import hyperparameters
 
-from archstudy.config import EarlyStopping, LRRangeTest, StopBelow, build_plan
-from archstudy.lr_range import choose_rate, lr_range_test
-from archstudy.models import build_model, build_optimizer, count_parameters
-from archstudy.training import Inputs, train_seed
+from archstudy.config.hyperparameters import EarlyStopping, LRRangeTest, StopBelow
+from archstudy.config.plan import build_plan
+from archstudy.train.lr_range import choose_rate, lr_range_test
+from archstudy.train.models import build_model, build_optimizer, count_parameters
+from archstudy.train.training import Inputs, train_seed
 
 BASE = hyperparameters(
     hidden=(16, 8),

@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from archstudy.config import build_plan, load_config_file
+from archstudy.config.plan import build_plan
+from archstudy.config.reader import load_config_file
 from archstudy.errors import ArchstudyError
 
 
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("schema-docs", help="print the Markdown reference of every config key")
     arguments = parser.parse_args(argv)
     if arguments.command == "schema-docs":
-        from archstudy.schema_docs import render
+        from archstudy.config.schema_docs import render
 
         print(render(), end="")
         return 0

@@ -15,7 +15,7 @@ from archstudy.atomic import atomic_path
 from archstudy.errors import RenderError
 
 # src/archstudy/render.py -> the repository root holds report/ (stylesheet, script, templates).
-ASSETS = Path(__file__).resolve().parents[2] / "report"
+ASSETS = Path(__file__).resolve().parents[3] / "report"
 
 QUARTO = "quarto"
 PANDOC_TYPST = "pandoc+typst"

@@ -19,9 +19,11 @@ import jinja2
 import pandas as pd
 
 from archstudy import provenance
+from archstudy.aggregate.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
+from archstudy.aggregate.stats import ALPHA, CONFIDENCE, EXACT_BELOW
+from archstudy.aggregate.study_files import DEGENERATE_MARGIN, FIGURES, GALLERY_SIZE, read_table
 from archstudy.atomic import write_text
-from archstudy.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
-from archstudy.findings import (
+from archstudy.reporting.findings import (
     epochs_text,
     estimate,
     finding,
@@ -34,10 +36,8 @@ from archstudy.findings import (
     status_text,
     test_rows,
 )
-from archstudy.stats import ALPHA, CONFIDENCE, EXACT_BELOW
-from archstudy.study_files import DEGENERATE_MARGIN, FIGURES, GALLERY_SIZE, read_table
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "report"
+TEMPLATES = Path(__file__).resolve().parents[3] / "report"
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
 # them means no name or title from a config can become markup, HTML or a table separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$@~^\"'=:;,%/?])")

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from archstudy.datasets import PreparedDataset
-from archstudy.figure_style import (
+from archstudy.data.datasets import PreparedDataset
+from archstudy.plots.style import (
     MATRIX_COLOURMAP,
     STYLE,
     hide_unused,

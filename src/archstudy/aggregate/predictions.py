@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from archstudy.study_files import GALLERY_SIZE
+from archstudy.aggregate.study_files import GALLERY_SIZE
 
 if TYPE_CHECKING:  # aggregate imports this module to build its tables
-    from archstudy.aggregate import SeedRun
+    from archstudy.aggregate.study_tables import SeedRun
 
 
 def per_class_table(

@@ -14,9 +14,9 @@ import keras
 import numpy as np
 
 from archstudy.atomic import write_text
-from archstudy.config import Hyperparameters
-from archstudy.datasets import load_prepared, split_validation
-from archstudy.models import build_model, build_optimizer, flops_per_example
+from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.data.datasets import load_prepared, split_validation
+from archstudy.train.models import build_model, build_optimizer, flops_per_example
 
 Log = Callable[[str], None]
 
@@ -236,7 +236,7 @@ class SeededModel:
                 optimizer=optimizer, steps_per_execution=self.steps_per_call, **compiled
             )
             return network
-        from archstudy.step_loop import StepLoop
+        from archstudy.train.step_loop import StepLoop
 
         model = StepLoop(network, self.hyperparameters.batch_size)
         model.compile(optimizer=optimizer, **compiled)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from archstudy.stats import ALPHA, holm, mcnemar_test, paired_t_test
+from archstudy.aggregate.stats import ALPHA, holm, mcnemar_test, paired_t_test
 
 MCNEMAR = "mcnemar"
 PAIRED_T = "paired_t"

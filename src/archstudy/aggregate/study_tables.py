@@ -13,16 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from archstudy.comparisons import pairwise_table
-from archstudy.datasets import load_prepared
-from archstudy.predictions import (
+from archstudy.aggregate.comparisons import pairwise_table
+from archstudy.aggregate.predictions import (
     confusion_table,
     correct_answers,
     misclassified_table,
     per_class_table,
 )
-from archstudy.stats import pareto_front, summarize
-from archstudy.study_files import DEGENERATE_MARGIN, RUNTIME_KEYS, write_csv
+from archstudy.aggregate.stats import pareto_front, summarize
+from archstudy.aggregate.study_files import DEGENERATE_MARGIN, RUNTIME_KEYS, write_csv
+from archstudy.data.datasets import load_prepared
 
 # Metrics summarised over seeds, in the order the tables show them.
 METRICS = (

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from archstudy.comparisons import MCNEMAR, verdict
-from archstudy.study_files import DEGENERATE_MARGIN
+from archstudy.aggregate.comparisons import MCNEMAR, verdict
+from archstudy.aggregate.study_files import DEGENERATE_MARGIN
 
 
 def finite(value: Any) -> float | None:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from archstudy.atomic import atomic_path, write_text
-from archstudy.config import Hyperparameters, LRRangeTest
-from archstudy.models import build_model, build_optimizer
+from archstudy.config.hyperparameters import Hyperparameters, LRRangeTest
+from archstudy.train.models import build_model, build_optimizer
 
 Log = Callable[[str], None]
 
@@ -84,7 +84,7 @@ def plot_range_test(curve: pd.DataFrame, at_minimum: float, chosen: float, path:
     """Loss against learning rate (log scale), with the minimum and the chosen rate marked."""
     import matplotlib.pyplot as plt
 
-    from archstudy.figure_style import PALETTE, STYLE, save  # matplotlib only when plotting
+    from archstudy.plots.style import PALETTE, STYLE, save  # matplotlib only when plotting
 
     with plt.rc_context(STYLE):
         figure, axis = plt.subplots(figsize=(6.4, 3.6))

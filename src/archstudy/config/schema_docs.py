@@ -6,12 +6,12 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from archstudy.config import load_schema
+from archstudy.config.schema import load_schema
 
 INTRODUCTION = """\
 # Configuration reference
 
-Generated from `src/archstudy/schema/config.schema.yaml` by `archstudy schema-docs`; do not
+Generated from `src/archstudy/config/config.schema.yaml` by `archstudy schema-docs`; do not
 edit by hand (a test fails when this file and the schema disagree).
 
 A config has hyperparameter `defaults`, the `studies` to run, and optional `data`, `limits`

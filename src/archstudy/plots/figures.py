@@ -12,9 +12,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from archstudy import galleries
-from archstudy.datasets import PreparedDataset
-from archstudy.figure_style import (
+from archstudy.data.datasets import PreparedDataset
+from archstudy.plots import galleries
+from archstudy.plots.style import (
     BEST_COLOUR,
     FLAGGED_COLOUR,
     OTHER_COLOUR,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import keras
 
-from archstudy.config import Hyperparameters
+from archstudy.config.hyperparameters import Hyperparameters
 
 # MNIST-like images are flattened to 28 x 28 = 784 inputs and classified into 10 classes.
 INPUT_SIZE = 784

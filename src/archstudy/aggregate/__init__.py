@@ -1,0 +1,1 @@
+"""Stage 4: per-study tables and statistics from the trained runs."""

@@ -1,0 +1,1 @@
+"""Stage 2: datasets downloaded, verified and split."""

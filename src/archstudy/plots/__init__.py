@@ -1,0 +1,1 @@
+"""Stage 5: the figures of each study and dataset."""

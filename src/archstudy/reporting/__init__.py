@@ -1,0 +1,1 @@
+"""Stage 6: the report, from tables and figures to Markdown, HTML and PDF."""

@@ -1,0 +1,1 @@
+"""Stage 3: networks built and trained, one job per variant."""
