@@ -28,10 +28,10 @@ rule plot_study:
         # Flagged for `snakemake --report`, one category per study, captions in report/captions.
         [
             report(
-                f"results/studies/{{study}}/figures/{figure}.png",
-                caption=f"../report/captions/{figure}.rst",
+                f"results/studies/{{study}}/figures/{figure}",
+                caption=f"../report/captions/{figure.rsplit('.', 1)[0]}.rst",
                 category="{study}",
-                labels={"study": "{study}", "figure": figure},
+                labels={"study": "{study}", "figure": figure.rsplit(".", 1)[0]},
             )
             for figure in STUDY_FIGURES
         ],

@@ -100,7 +100,7 @@ def get_report_inputs(wildcards):
     for study in PLAN.studies:
         inputs += [f"results/studies/{study}/{table}.csv" for table in STUDY_TABLES]
         inputs += [
-            f"results/studies/{study}/figures/{figure}.png" for figure in STUDY_FIGURES
+            f"results/studies/{study}/figures/{figure}" for figure in STUDY_FIGURES
         ]
     for dataset in PLAN.datasets:
         inputs += [
@@ -127,6 +127,8 @@ def lr_range_folders(study=None):
 
 def get_report_studies(wildcards):
     """What the report says about each study, and the numbers reported elsewhere for it."""
+    from archstudy.reporting.figure_embed import changed_settings
+
     return [
         {
             "name": study.name,
@@ -138,6 +140,7 @@ def get_report_studies(wildcards):
                 v.name: v.reference for v in study.variants if v.reference is not None
             },
             "lr_range": lr_range_folders(study.name),
+            "changed": changed_settings(config, study.name),
         }
         for study in PLAN.studies.values()
     ]
@@ -167,11 +170,12 @@ STUDY_TABLES = (
     "misclassified",
 )
 STUDY_FIGURES = (
-    "learning_curves",
-    "overfitting_gap",
-    "comparison",
-    "tradeoffs",
-    "confusion_best",
-    "confusion_variants",
-    "misclassified",
+    "learning_curves.svg",
+    "overfitting_gap.svg",
+    "comparison.svg",
+    "tradeoffs.svg",
+    "hyperparameters.svg",
+    "confusion_best.svg",
+    "confusion_variants.svg",
+    "misclassified.png",
 )

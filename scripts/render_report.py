@@ -20,6 +20,7 @@ with step(snakemake.log[0], "render_report") as log:
             figures_dir=Path("results/studies") / study["name"] / "figures",
             references=study["references"],
             lr_range={name: Path(folder) for name, folder in study["lr_range"].items()},
+            changed=study["changed"],
         )
         for study in params.studies
     ]

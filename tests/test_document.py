@@ -164,7 +164,7 @@ def write_figures(figures_dir: Path) -> None:
     for name in FIGURES:
         figure, axes = plt.subplots(figsize=(2, 1.5))
         axes.plot([0, 1], [0, 1])
-        figure.savefig(figures_dir / f"{name}.png", dpi=50)
+        figure.savefig(figures_dir / name, dpi=50)
         plt.close(figure)
 
 
@@ -283,9 +283,9 @@ def test_markdown_has_no_template_syntax_left(tmp_path):
 def test_figures_are_copied_beside_the_report(tmp_path):
     text, markdown, _ = render_markdown(tmp_path, "Report", "Width")
     for name in FIGURES:
-        copied = markdown.parent / "figures" / "width" / f"{name}.png"
+        copied = markdown.parent / "figures" / "width" / name
         assert copied.is_file()
-        assert f"(figures/width/{name}.png)" in text
+        assert f"(figures/width/{name})" in text
 
 
 def test_html_keeps_markup_in_titles_literal(tmp_path):

@@ -13,14 +13,16 @@ import pandas as pd
 from archstudy.atomic import atomic_path
 
 TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
+# Charts are SVG (vector, explorable in the HTML); the image gallery is a greyscale PNG.
 FIGURES = (
-    "learning_curves",
-    "overfitting_gap",
-    "comparison",
-    "tradeoffs",
-    "confusion_best",
-    "confusion_variants",
-    "misclassified",
+    "learning_curves.svg",
+    "overfitting_gap.svg",
+    "comparison.svg",
+    "tradeoffs.svg",
+    "hyperparameters.svg",
+    "confusion_best.svg",
+    "confusion_variants.svg",
+    "misclassified.png",
 )
 
 # How many of the best variant's most confident mistakes the misclassified table (and its

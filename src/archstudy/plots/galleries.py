@@ -7,15 +7,18 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from archstudy.data.datasets import PreparedDataset
 from archstudy.plots.style import (
     MATRIX_COLOURMAP,
     STYLE,
+    Marks,
     hide_unused,
     message,
     plain,
@@ -23,7 +26,7 @@ from archstudy.plots.style import (
     variant_label,
 )
 
-MATRIX_COLUMNS = 3  # confusion matrices per row in the appendix figure
+MATRIX_COLUMNS = 3  # confusion matrices per row in the appendix figure: 7 pt numbers fit
 GALLERY_COLUMNS = 8
 SAMPLES_PER_CLASS = 10
 IMAGE_COLOURMAP = "gray_r"  # dark strokes on white paper, as the digits are drawn
@@ -37,27 +40,38 @@ def counts_matrix(confusion_counts: pd.DataFrame, variant: str, size: int) -> np
     return counts
 
 
-def row_normalised(counts: np.ndarray) -> np.ndarray:
-    """Each row divided by its total: the share of a true class given each prediction."""
-    rows = counts.sum(axis=1, keepdims=True)
-    rates: np.ndarray = np.divide(
-        counts, rows, out=np.zeros_like(counts, dtype=float), where=rows > 0
-    )
-    return rates
+DIAGONAL_COLOUR = "#E3E3E3"  # correct predictions: neutral, so the colour scale is the errors'
+
+
+def _count(value: int) -> str:
+    """A cell's count, short enough for its cell: 1.2k from a thousand on (hover has it exact)."""
+    return str(value) if value < 1000 else f"{value / 1000:.1f}k"
 
 
 def _matrix(
     axis: Axes,
-    colours: np.ndarray,
-    labels: np.ndarray,
-    fmt: str,
+    counts: np.ndarray,
     class_names: Sequence[str],
     title: str,
+    marks: Marks,
+    *,
+    diagonal_numbers: bool,
 ) -> None:
-    """One annotated matrix: `colours` drive the cells' shade, `labels` their text."""
+    """One confusion matrix whose colours show the errors only: off-diagonal cells shaded by
+    count on their own scale, the diagonal (correct predictions) grey."""
     size = len(class_names)
     names = [plain(name) for name in class_names]
-    image = axis.imshow(colours, cmap=MATRIX_COLOURMAP, vmin=0.0)
+    errors = counts.astype(float)
+    np.fill_diagonal(errors, np.nan)
+    most = np.nanmax(errors) if size > 1 and np.isfinite(errors).any() else 0.0
+    colourmap = matplotlib.colormaps[MATRIX_COLOURMAP].with_extremes(bad=DIAGONAL_COLOUR)
+    image = axis.imshow(
+        np.ma.masked_invalid(errors),
+        cmap=colourmap,
+        vmin=0,
+        vmax=max(most, 1),
+        interpolation="none",
+    )
     axis.set_title(title)
     # Names wider than a cell (Fashion-MNIST's) are tilted so they do not run together.
     if max((len(name) for name in names), default=0) > 2:
@@ -65,73 +79,78 @@ def _matrix(
     else:
         axis.set_xticks(range(size), names)
     axis.set_yticks(range(size), names)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    threshold = colours.max() / 2 if colours.size else 0
-    fontsize = 6 if size > 6 else 8
+    axis.set_xlabel("predicted class")
+    axis.set_ylabel("true class")
+    totals = counts.sum(axis=1)
     for t in range(size):
         for p in range(size):
-            axis.text(
+            value = int(counts[t, p])
+            share = value / totals[t] if totals[t] else 0.0
+            hover = (
+                f"true {class_names[t]} → predicted {class_names[p]}: {value:,} images "
+                f"({share:.1%} of true {class_names[t]})"
+            )
+            if (t == p and not diagonal_numbers) or (t != p and value == 0):
+                continue
+            text = axis.text(
                 p,
                 t,
-                format(labels[t, p], fmt),
+                _count(value),
                 ha="center",
                 va="center",
-                fontsize=fontsize,
-                color="black" if colours[t, p] > threshold else "white",
+                fontsize=7,
+                fontweight="bold" if t == p else "normal",
+                color="white" if t != p and value > most * 0.6 else "black",
             )
-    axis.figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+            marks.hover(text, hover)
+    bar = axis.figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+    bar.set_label("misclassified images", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
 
 
 def confusion(
-    confusion_counts: pd.DataFrame, variant: str | None, class_names: Sequence[str], path: Path
-) -> None:
-    """Counts (left) and row-normalised rates (right) of one variant's test predictions,
-    summed over its completed seeds."""
-    size = len(class_names)
+    confusion_counts: pd.DataFrame, variant: str | None, class_names: Sequence[str]
+) -> tuple[Figure, Marks]:
+    """One variant's test predictions, summed over its completed seeds: the errors shaded, the
+    correct predictions (the diagonal) grey with their count in bold."""
+    size, marks = len(class_names), Marks()
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        figure, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+        figure, axis = plt.subplots(figsize=(5.2, 4.6))
         if variant is None or not (confusion_counts["variant"] == variant).any():
-            for axis in axes:
-                message(axis, "no completed run to show")
+            message(axis, "no completed run to show")
         else:
             counts = counts_matrix(confusion_counts, variant, size)
-            rates = row_normalised(counts)
-            name = plain(variant)
-            _matrix(axes[0], counts, counts, "d", class_names, f"{name}: counts")
-            _matrix(axes[1], rates, rates, ".2f", class_names, f"{name}: row-normalised")
+            title = f"{plain(variant)}: test images, summed over seeds"
+            _matrix(axis, counts, class_names, title, marks, diagonal_numbers=True)
         figure.tight_layout()
-        save(figure, path)
+    return figure, marks
 
 
 def confusion_variants(
-    confusion_counts: pd.DataFrame,
-    summary: pd.DataFrame,
-    class_names: Sequence[str],
-    path: Path,
-) -> None:
-    """Every variant's matrix, shaded by the row-normalised rate and labelled with the count."""
-    size = len(class_names)
+    confusion_counts: pd.DataFrame, summary: pd.DataFrame, class_names: Sequence[str]
+) -> tuple[Figure, Marks]:
+    """Every variant's matrix, errors shaded on each matrix's own scale and counted."""
+    size, marks = len(class_names), Marks()
     rows = [row for _, row in summary.iterrows()]
     columns = max(1, min(MATRIX_COLUMNS, len(rows)))
     lines = math.ceil(len(rows) / columns)
     with plt.rc_context({**STYLE, "axes.grid": False}):
         figure, axes = plt.subplots(
-            lines, columns, figsize=(4.4 * columns, 4.0 * lines), squeeze=False
+            lines, columns, figsize=(2.2 * columns, 2.15 * lines), squeeze=False
         )
         flat = [axis for line in axes for axis in line]
         for axis, row in zip(flat, rows, strict=False):
             variant = str(row["variant"])
-            title = variant_label(row)
+            title = variant_label(row, limit=22)
             if not (confusion_counts["variant"] == variant).any():
                 axis.set_title(title)
                 message(axis, "every seed diverged:\nno predictions")
                 continue
             counts = counts_matrix(confusion_counts, variant, size)
-            _matrix(axis, row_normalised(counts), counts, "d", class_names, title)
+            _matrix(axis, counts, class_names, title, marks, diagonal_numbers=False)
         hide_unused(flat[len(rows) :])
         figure.tight_layout()
-        save(figure, path)
+    return figure, marks
 
 
 def _bare(axis: Axes) -> None:
@@ -142,15 +161,13 @@ def _bare(axis: Axes) -> None:
         spine.set_visible(False)
 
 
-def _image_grid(
-    images: Sequence[np.ndarray], titles: Sequence[str], columns: int, path: Path
-) -> None:
+def _image_grid(images: Sequence[np.ndarray], titles: Sequence[str], columns: int) -> Figure:
     """Small greyscale images with a caption line each, `columns` per row."""
     columns = max(1, min(columns, len(images)))
     lines = max(1, math.ceil(len(images) / columns))
     with plt.rc_context({**STYLE, "axes.grid": False}):
         figure, axes = plt.subplots(
-            lines, columns, figsize=(1.25 * columns, 1.6 * lines), squeeze=False
+            lines, columns, figsize=(0.8 * columns, 1.2 * lines), squeeze=False
         )
         flat = [axis for line in axes for axis in line]
         if not images:
@@ -161,19 +178,20 @@ def _image_grid(
             _bare(axis)
         hide_unused(flat[len(images) :] if images else [])
         figure.tight_layout()
-        save(figure, path)
+    return figure
 
 
-def misclassified(table: pd.DataFrame, x_test: np.ndarray, path: Path) -> None:
+def misclassified(table: pd.DataFrame, x_test: np.ndarray) -> Figure:
     """The best variant's most confidently misclassified test images: true → predicted class,
     the predicted class' probability and the seed."""
     images = [x_test[int(index)] for index in table["index"]]
+    # Three short lines: a long class name (Fashion-MNIST's) stays within its image's width.
     titles = [
-        f"{plain(row.true_name)} → {plain(row.predicted_name)}\n"
+        f"{plain(row.true_name)} →\n{plain(row.predicted_name)}\n"
         f"{row.confidence:.2f} (seed {row.seed})"
         for row in table.itertuples()
     ]
-    _image_grid(images, titles, GALLERY_COLUMNS, path)
+    return _image_grid(images, titles, GALLERY_COLUMNS)
 
 
 def class_samples(data: PreparedDataset, path: Path, per_class: int = SAMPLES_PER_CLASS) -> None:

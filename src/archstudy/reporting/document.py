@@ -21,8 +21,9 @@ import pandas as pd
 from archstudy import provenance
 from archstudy.aggregate.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
 from archstudy.aggregate.stats import ALPHA, CONFIDENCE, EXACT_BELOW
-from archstudy.aggregate.study_files import DEGENERATE_MARGIN, FIGURES, GALLERY_SIZE, read_table
+from archstudy.aggregate.study_files import DEGENERATE_MARGIN, GALLERY_SIZE, read_table
 from archstudy.atomic import write_text
+from archstudy.reporting import figure_embed
 from archstudy.reporting.findings import (
     epochs_text,
     estimate,
@@ -60,6 +61,8 @@ class StudyInput:
     # Variants whose learning rate an LR range test chose: the folder with its curve.csv,
     # choice.json and lr_range.png, by variant name.
     lr_range: Mapping[str, Path] = field(default_factory=dict)
+    # Per variant, the config keys it sets differently from the study's defaults.
+    changed: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def escape_markdown(value: Any) -> str:
@@ -189,13 +192,11 @@ def _study_context(
     best_rows = summary[summary["best"]]
     best = best_rows.iloc[0].to_dict() if len(best_rows) else None
     tests = test_rows(pairwise, summary)
-    figures = {
-        figure: _copy(
-            study.figures_dir / f"{figure}.png", figures_target / f"{figure}.png", report_dir
-        )
-        for figure in FIGURES
-    }
+    figures = figure_embed.copy_figures(study.figures_dir, figures_target, report_dir)
     anchor = f"study-{study.name.lower().replace('.', '-')}"
+    variants = _variant_rows(summary)
+    figure_embed.mark_changed(variants, study.changed)
+    details = figure_embed.variant_details(study.tables_dir, variants, anchor)
     return {
         "name": study.name,
         "anchor": anchor,
@@ -204,7 +205,10 @@ def _study_context(
         "dataset": study.dataset,
         "seeds": ", ".join(str(seed) for seed in study.seeds),
         "seed_count": len(study.seeds),
-        "variants": _variant_rows(summary),
+        "variants": variants,
+        "details": details,
+        "sweeps": figure_embed.sweep_context(summary),
+        "downloads": figure_embed.csv_links(study.tables_dir, study.name),
         "lr_range": _lr_range_rows(study.lr_range, figures_target, report_dir),
         "best": None
         if best is None

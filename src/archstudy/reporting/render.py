@@ -57,6 +57,8 @@ def render_html(
         "--embed-resources",
         f"--css={assets / 'style.css'}",
         f"--include-after-body={assets / 'sortable.js'}",
+        # Inlines the charts (SVG) and adds hover, legend toggles and zoom.
+        f"--include-after-body={assets / 'figures.js'}",
     ]
     with atomic_path(html, suffix=".html") as temporary:
         _pandoc(markdown, "html5", assets, options, outputfile=temporary)
