@@ -25,8 +25,14 @@
     }
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", image.getAttribute("alt") || image.getAttribute("aria-label") || "");
+    // As wide as the text allows, up to 1.3 times its printed size (its text then reads at
+    // about 13 px); the height follows the viewBox.
+    var width = parseFloat(svg.getAttribute("width")) || 0;
     svg.removeAttribute("width");
     svg.removeAttribute("height");
+    if (width) {
+      svg.style.maxWidth = (width * 1.3).toFixed(0) + "pt";
+    }
     svg = document.importNode(svg, true);
     image.replaceWith(svg);
     return svg;

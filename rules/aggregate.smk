@@ -35,6 +35,7 @@ rule plot_study:
             )
             for figure in STUDY_FIGURES
         ],
+        variants=directory("results/studies/{study}/figures/variants"),
     log:
         "logs/plot_study/{study}.log",
     conda:

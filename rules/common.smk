@@ -102,6 +102,7 @@ def get_report_inputs(wildcards):
         inputs += [
             f"results/studies/{study}/figures/{figure}" for figure in STUDY_FIGURES
         ]
+        inputs.append(f"results/studies/{study}/figures/variants")
     for dataset in PLAN.datasets:
         inputs += [
             f"results/data/{dataset}.json",

@@ -464,7 +464,7 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
         folder / "curve.csv", index=False
     )
     write_figures(tmp_path / "figure")
-    (tmp_path / "figure" / "comparison.png").rename(folder / "lr_range.png")
+    (tmp_path / "figure" / "misclassified.png").rename(folder / "lr_range.png")
     study = dataclasses.replace(study, lr_range={"wide": folder})
     report_dir = tmp_path / "report"
     context = build_context("R", None, [study], {}, "studies: {}", PANDOC_TYPST, report_dir, "make")

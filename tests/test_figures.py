@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from report_fixture import FixtureVariant, write_dataset, write_run
 
-from archstudy.aggregate.study_files import FIGURES, read_table
+from archstudy.aggregate.study_files import FIGURES, VARIANT_FIGURES, read_table
 from archstudy.aggregate.study_tables import Member, aggregate_study
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
@@ -80,7 +80,11 @@ def assert_every_figure(folder: Path) -> None:
     ids=["all-diverged", "one-seed", "dollar-names"],
 )
 def test_every_figure_is_drawn(tmp_path: Path, variants: list[FixtureVariant]) -> None:
-    assert_every_figure(draw(tmp_path, variants))
+    folder = draw(tmp_path, variants)
+    assert_every_figure(folder)
+    # One drill-down figure per variant, numbered in the study's order.
+    drilled = sorted(path.name for path in (folder / VARIANT_FIGURES).iterdir())
+    assert drilled == [f"{index}.svg" for index in range(1, len(variants) + 1)]
 
 
 def series_groups(svg: str) -> list[tuple[int, str]]:

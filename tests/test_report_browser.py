@@ -75,8 +75,9 @@ def anchor(study: str) -> str:
 def test_page_loads_without_console_errors_or_broken_images(page: PageReport) -> None:
     assert page.console_errors == ()
     assert page.broken_images == ()
-    # Per study: 7 figures; plus the dataset's sample images.
-    assert page.images == 7 * len(STUDIES) + 1
+    # The charts are inline SVG by now (figures.js); images left: per study the gallery of
+    # misclassified test images, plus the dataset's sample images.
+    assert page.images == len(STUDIES) + 1
 
 
 @needs_chromium
@@ -171,6 +172,44 @@ def test_console_errors_and_broken_images_are_caught(tmp_path: Path) -> None:
     assert any("boom" in error for error in seen.console_errors)
     assert any("undefinedFunction" in error for error in seen.console_errors)
     assert "here" in seen.ids
+
+
+CHARTS_AND_A_LEGEND_CLICK = """(() => {
+  const charts = Array.from(document.querySelectorAll("svg.archstudy-chart"));
+  const curves = document.getElementById("fig-study-width-curves").querySelector("svg");
+  const shown = (key) => Array.from(curves.querySelectorAll(`.series[data-variant="${key}"]`))
+    .filter((part) => getComputedStyle(part).display !== "none").length;
+  const before = [shown(0), shown(1)];
+  const entry = curves.querySelector('.legend[data-variant="0"]');
+  entry.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  const hidden = [shown(0), shown(1)];
+  entry.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  return {
+    charts: charts.length,
+    titles: curves.querySelectorAll(".series > title").length,
+    before, hidden, again: [shown(0), shown(1)],
+    downloads: Array.from(document.querySelectorAll("a[download]"), (a) => a.download),
+    details: document.querySelectorAll("details.variant-detail").length,
+    link: document.querySelector('a[href="#study-width-variant-1"]') !== null,
+  };
+})()"""
+
+
+@needs_chromium
+def test_charts_are_explorable(report_dir: Path) -> None:
+    seen = inspect_page(report_dir / "report.html", script=CHARTS_AND_A_LEGEND_CLICK)
+    assert seen.console_errors == ()
+    result = seen.evaluated
+    # 7 charts per study, less the hyperparameter view where no variants differ in one setting.
+    assert result["charts"] >= 6 * len(STUDIES)
+    assert result["titles"] > 0  # hover shows exact values
+    # Clicking w32's legend entry hides its series (only), clicking again shows them.
+    assert result["before"][0] > 0 and result["before"][1] > 0
+    assert result["hidden"] == [0, result["before"][1]]
+    assert result["again"] == result["before"]
+    assert "width-summary.csv" in result["downloads"]
+    assert result["details"] == len(variant_names())
+    assert result["link"]
 
 
 SORT_BY_TEST_ACCURACY = """(() => {

@@ -122,7 +122,7 @@ def test_snakemake_report_collects_the_flagged_results(built: Path):
     result = snakemake(built, "--configfile", "study.yaml", "--report", str(archive))
     assert result.returncode == 0, result.stderr[-3000:]
     names = zipfile.ZipFile(archive).namelist()
-    assert any(name.endswith("comparison.png") for name in names)
+    assert any(name.endswith("comparison.svg") for name in names)
     assert any(name.endswith("report.html") for name in names)
 
 

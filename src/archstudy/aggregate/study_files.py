@@ -24,6 +24,8 @@ FIGURES = (
     "confusion_variants.svg",
     "misclassified.png",
 )
+# A folder beside them with one figure per variant (its seeds' curves), `{n}.svg` from 1.
+VARIANT_FIGURES = "variants"
 
 # How many of the best variant's most confident mistakes the misclassified table (and its
 # gallery) shows.

@@ -6,7 +6,9 @@ variant (best by validation accuracy, ★) with a heavier line, and is saved as 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from archstudy.aggregate.study_files import VARIANT_FIGURES
 from archstudy.data.datasets import PreparedDataset
 from archstudy.plots import galleries, hparams
 from archstudy.plots.points import (
@@ -27,9 +30,11 @@ from archstudy.plots.points import (
 )
 from archstudy.plots.style import (
     FLAGGED_COLOUR,
+    NEUTRAL_COLOUR,
     STYLE,
     WIDTH,
     Marks,
+    message,
     plain,
     save,
     save_svg,
@@ -48,7 +53,7 @@ def _curve(
     values: pd.DataFrame,
     column: str,
     row: pd.Series,
-    colour: dict[str, str],
+    colour: dict[str, Any],
     key: int,
     marks: Marks,
     what: str,
@@ -56,9 +61,9 @@ def _curve(
     """Mean over seeds per epoch as a line, lowest to highest seed as a faint band."""
     grouped = values.groupby("epoch")[column]
     mean, low, high = grouped.mean(), grouped.min(), grouped.max()
-    marker = "o" if len(mean) < 15 else None
+    marker = "o" if len(mean) == 1 else None  # a line needs two epochs; a dot shows one
     (line,) = axis.plot(
-        mean.index, mean.values, lw=width_of(row), marker=marker, ms=2.5, zorder=3, **colour
+        mean.index, mean.values, lw=width_of(row), marker=marker, ms=3, zorder=3, **colour
     )
     band = axis.fill_between(
         mean.index, low.values, high.values, color=colour["color"], alpha=0.12, lw=0
@@ -144,6 +149,42 @@ def overfitting_gap(epochs: pd.DataFrame, summary: pd.DataFrame) -> tuple[Figure
     return figure, marks
 
 
+def seed_curves(epochs: pd.DataFrame, row: pd.Series, colour: str) -> tuple[Figure, Marks]:
+    """One variant's seeds, each its own line: validation (solid, the variant's colour) and
+    training (dashed, grey) accuracy and loss per epoch; for its drill-down."""
+    marks = Marks()
+    mine = epochs[epochs["variant"] == row["variant"]]
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.2), sharex=True)
+        for seed, runs in mine.groupby("seed"):
+            runs = runs.sort_values("epoch")
+            marker = "o" if len(runs) == 1 else None
+            for axis, metric in zip(axes, ("accuracy", "loss"), strict=True):
+                for prefix, split, style in (
+                    ("", "training", {"color": NEUTRAL_COLOUR, "ls": "--", "lw": 0.9}),
+                    ("val_", "validation", {"color": colour, "lw": 1.3}),
+                ):
+                    values = runs[prefix + metric]
+                    (line,) = axis.plot(runs["epoch"], values, marker=marker, ms=3, **style)
+                    points = ", ".join(
+                        f"{epoch}: {value:.4f}"
+                        for epoch, value in zip(runs["epoch"], values, strict=True)
+                    )
+                    marks.hover(line, f"seed {seed}, {split} {metric} per epoch: {points}")
+        if mine.empty or mine[["val_accuracy"]].isna().all().all():
+            message(axes[0], "every seed diverged:\nno curve to show")
+        axes[0].set_ylabel(ACCURACY_LABEL)
+        axes[1].set_ylabel(LOSS_LABEL)
+        for axis in axes:
+            axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[1].plot([], [], color=colour, lw=1.3, label="validation, one line per seed")
+        axes[1].plot([], [], color=NEUTRAL_COLOUR, ls="--", lw=0.9, label="training")
+        figure.tight_layout()
+        figure.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2)
+    return figure, marks
+
+
 def plot_study(tables: dict[str, pd.DataFrame], data: PreparedDataset, out_dir: Path) -> None:
     """Write every figure of one study into `out_dir` (names in study_files.FIGURES)."""
     summary, epochs = tables["summary"], tables["epochs"]
@@ -162,5 +203,12 @@ def plot_study(tables: dict[str, pd.DataFrame], data: PreparedDataset, out_dir: 
     save_svg(*galleries.confusion(counts, chosen, names), out_dir / "confusion_best.svg")
     matrices = galleries.confusion_variants(counts, summary, names)
     save_svg(*matrices, out_dir / "confusion_variants.svg")
+    # One drill-down figure per variant, numbered in the study's order from 1.
+    folder = out_dir / VARIANT_FIGURES
+    shutil.rmtree(folder, ignore_errors=True)
+    colours = variant_colours(summary)
+    for index, (_, row) in enumerate(summary.iterrows(), 1):
+        colour = colours[str(row["variant"])]["color"]
+        save_svg(*seed_curves(epochs, row, colour), folder / f"{index}.svg")
     gallery = galleries.misclassified(tables["misclassified"], data.x_test)
-    save(gallery, out_dir / "misclassified.png")
+    save(gallery, out_dir / "misclassified.png", grey=True)

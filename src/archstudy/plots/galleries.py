@@ -212,4 +212,4 @@ def class_samples(data: PreparedDataset, path: Path, per_class: int = SAMPLES_PE
                     )
             axes[label][0].set_ylabel(plain(name), rotation=0, ha="right", va="center", fontsize=8)
         figure.subplots_adjust(wspace=0.05, hspace=0.05)
-        save(figure, path)
+        save(figure, path, grey=True)

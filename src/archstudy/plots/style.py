@@ -187,8 +187,9 @@ def minify(svg: str) -> str:
     return _LONG_NUMBER.sub(r"\1", svg)
 
 
-def save(figure: Figure, path: Path) -> None:
-    """Save atomically as greyscale PNG (image galleries only) and free the figure's memory."""
+def save(figure: Figure, path: Path, *, grey: bool = False) -> None:
+    """Save atomically as PNG on opaque white, greyscale if `grey` (image galleries), and free
+    the figure's memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, suffix=path.suffix) as temporary:
         # Opaque white, 8-bit grey: a quarter of an RGBA PNG's bytes for the same picture.
@@ -201,7 +202,8 @@ def save(figure: Figure, path: Path) -> None:
             metadata={"Software": None},
         )
     plt.close(figure)
-    _to_grey(path)
+    if grey:
+        _to_grey(path)
 
 
 def _to_grey(path: Path) -> None:

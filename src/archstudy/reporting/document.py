@@ -196,7 +196,7 @@ def _study_context(
     anchor = f"study-{study.name.lower().replace('.', '-')}"
     variants = _variant_rows(summary)
     figure_embed.mark_changed(variants, study.changed)
-    details = figure_embed.variant_details(study.tables_dir, variants, anchor)
+    details = figure_embed.variant_details(study.tables_dir, variants, anchor, figures)
     return {
         "name": study.name,
         "anchor": anchor,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from archstudy.aggregate.study_files import FIGURES, read_table
+from archstudy.aggregate.study_files import FIGURES, VARIANT_FIGURES, read_table
 from archstudy.plots.sweeps import NUMERIC, apart, find_sweeps
 
 # The report's download links: the tables a reader may want to analyse further.
@@ -37,6 +37,10 @@ def copy_figures(figures_dir: Path, target: Path, report_dir: Path) -> dict[str,
     for name in FIGURES:
         shutil.copyfile(figures_dir / name, target / name)
         paths[name.rsplit(".", 1)[0]] = (target / name).relative_to(report_dir).as_posix()
+    variants = figures_dir / VARIANT_FIGURES
+    if variants.is_dir():  # tables of an earlier version have no drill-down figures
+        shutil.copytree(variants, target / VARIANT_FIGURES, dirs_exist_ok=True)
+        paths["variants"] = (target / VARIANT_FIGURES).relative_to(report_dir).as_posix()
     return paths
 
 
@@ -124,7 +128,7 @@ def _per_seed(epochs: pd.DataFrame, pairwise: pd.DataFrame, variant: str) -> lis
 
 
 def variant_details(
-    tables_dir: Path, rows: list[dict[str, Any]], study_anchor: str
+    tables_dir: Path, rows: list[dict[str, Any]], study_anchor: str, figures: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """One drill-down per variant: its settings (changed ones marked), its seeds' numbers and
     where its colour is in the figures. Also links each table row to its drill-down."""
@@ -154,6 +158,9 @@ def variant_details(
                 "settings": settings,
                 "seeds": _per_seed(epochs, pairwise, str(row["variant"])),
                 "colour": index,
+                "curves": f"{figures['variants']}/{index + 1}.svg"
+                if "variants" in figures
+                else None,
             }
         )
     return details
