@@ -502,3 +502,33 @@ def test_figure_and_report_steps_start_without_the_statistics_libraries():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_variant_settings_that_differ_from_the_study_defaults_are_marked():
+    from archstudy.reporting.figure_embed import changed_settings, mark_changed
+
+    config = {
+        "defaults": {"hidden": [128], "learning_rate": 0.001},
+        "studies": {
+            "s": {
+                "defaults": {"batch_size": 64},
+                "grid": {"hidden": [[128], [64]]},
+                "variants": {
+                    "same": {"batch_size": 64, "activation": "relu"},
+                    "lr": {"learning_rate": 0.01, "optimizer": "sgd"},
+                },
+            }
+        },
+    }
+    changed = changed_settings(config, "s")
+    # Equal to a default (the config's, the study's or the built-in one): not marked.
+    assert changed == {
+        "hidden-128": [],
+        "hidden-64": ["hidden"],
+        "same": [],
+        "lr": ["learning_rate", "optimizer"],
+    }
+    rows = [{"variant": "lr"}, {"variant": "hidden-64"}]
+    mark_changed(rows, changed)
+    assert rows[0]["changed"] == ["learning_rate", "optimizer"]
+    assert rows[1]["changed"] == ["hidden"]

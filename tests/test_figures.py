@@ -26,6 +26,7 @@ from archstudy.plots.figures import plot_study
 from archstudy.plots.galleries import class_samples
 from archstudy.plots.style import PALETTE
 from archstudy.plots.sweeps import apart, find_sweeps
+from archstudy.reporting.figure_embed import sweep_context
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PDF_TEXT_WIDTH_PT = 470  # A4 less the template's margins: wider figures would be shrunk
@@ -247,6 +248,11 @@ def test_notebook_003_gets_its_batch_size_and_learning_rate_views() -> None:
     for axis in panels:
         assert_apart(axis.get_xticklabels())
     assert [label.get_text() for label in panels[0].get_xticklabels()] == ["1", "100", "10000"]
+    # The report says so beside the figure (figure_embed decides whether it is shown).
+    words = sweep_context(summary)
+    assert words is not None
+    assert words["settings"] == "batch size, learning rate, depth"
+    assert "mixed" in words["apart"]
 
 
 def test_no_sweep_in_a_study_of_one_variant_or_of_unrelated_variants() -> None:

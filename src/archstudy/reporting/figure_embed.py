@@ -76,10 +76,13 @@ def csv_links(tables_dir: Path, study: str) -> str:
 
 def changed_settings(config: Mapping[str, Any], study: str) -> dict[str, list[str]]:
     """Per variant, the config keys it sets to something other than the study's defaults."""
-    from archstudy.config.plan import expand_grid  # config side only; the report job gets lists
+    # Config side only (the workflow calls it); the report job gets the lists.
+    from archstudy.config.plan import expand_grid
+    from archstudy.config.schema import load_schema, schema_defaults
 
     section = config["studies"][study]
-    defaults = {**config.get("defaults", {}), **section.get("defaults", {})}
+    builtin = schema_defaults(load_schema()["$defs"]["hyperparameters"])
+    defaults = {**builtin, **config.get("defaults", {}), **section.get("defaults", {})}
     declared = {**expand_grid(section.get("grid", {})), **section.get("variants", {})}
     return {
         name: [key for key, value in (overrides or {}).items() if defaults.get(key) != value]
