@@ -154,7 +154,8 @@ def seed_curves(epochs: pd.DataFrame, row: pd.Series, colour: str) -> tuple[Figu
     training (dashed, grey) accuracy and loss per epoch; for its drill-down."""
     marks = Marks()
     mine = epochs[epochs["variant"] == row["variant"]]
-    with plt.rc_context(STYLE):
+    # No grid: a dozen of these per study, and the hover gives exact values.
+    with plt.rc_context({**STYLE, "axes.grid": False}):
         figure, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.2), sharex=True)
         for seed, runs in mine.groupby("seed"):
             runs = runs.sort_values("epoch")
