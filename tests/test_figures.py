@@ -195,7 +195,9 @@ def test_cost_axes_are_readable(parameters: list[int]) -> None:
 
 def test_comparison_of_one_variant_and_of_long_names() -> None:
     figure, _ = points.comparison(summary_frame(["alone"], [10], [0.9]))
-    assert [label.get_text() for label in drawn(figure).axes[0].get_yticklabels()] == ["★ alone"]
+    axis = drawn(figure).axes[0]
+    assert [label.get_text() for label in axis.get_yticklabels()] == ["★ alone"]
+    assert_apart([axis.xaxis.label, *axis.get_xticklabels(), *figure.legends[0].get_texts()])
     names = [f"variant-with-a-rather-long-name-{index}" for index in range(6)]
     figure, _ = points.comparison(summary_frame(names, [10] * 6, list(np.linspace(0.8, 0.9, 6))))
     assert_apart(drawn(figure).axes[0].get_yticklabels())

@@ -166,10 +166,10 @@ def comparison(summary: pd.DataFrame) -> tuple[Figure, Marks]:
         axis.plot(
             [], [], "o", color="white", mec="black", mew=1.4, ms=8, label="★ chosen by validation"
         )
-        axis.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.5 / (0.28 * len(rows) + 1.1)), ncol=3
-        )
         figure.tight_layout()
+        # Below the figure, after the layout: never on the axis' label.
+        handles, labels = axis.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3)
     return figure, marks
 
 
