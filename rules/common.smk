@@ -128,8 +128,6 @@ def lr_range_folders(study=None):
 
 def get_report_studies(wildcards):
     """What the report says about each study, and the numbers reported elsewhere for it."""
-    from archstudy.reporting.figure_embed import changed_settings
-
     return [
         {
             "name": study.name,
@@ -141,7 +139,6 @@ def get_report_studies(wildcards):
                 v.name: v.reference for v in study.variants if v.reference is not None
             },
             "lr_range": lr_range_folders(study.name),
-            "changed": changed_settings(config, study.name),
         }
         for study in PLAN.studies.values()
     ]

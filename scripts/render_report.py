@@ -2,8 +2,11 @@
 
 from pathlib import Path
 
+import yaml
+
 from archstudy.logs import step
 from archstudy.reporting.document import StudyInput, build_context, write_markdown
+from archstudy.reporting.figure_embed import changed_settings
 from archstudy.reporting.render import available_renderer, render_report
 
 with step(snakemake.log[0], "render_report") as log:
@@ -20,7 +23,8 @@ with step(snakemake.log[0], "render_report") as log:
             figures_dir=Path("results/studies") / study["name"] / "figures",
             references=study["references"],
             lr_range={name: Path(folder) for name, folder in study["lr_range"].items()},
-            changed=study["changed"],
+            # Which settings each variant changes, read from the effective config.
+            changed=changed_settings(yaml.safe_load(params.config_text), study["name"]),
         )
         for study in params.studies
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -40,6 +41,14 @@ def hyperparameters(summary: pd.DataFrame) -> tuple[Figure, Marks]:
     lines = max(1, math.ceil(len(keys) / columns))
     rows = {str(row["variant"]): (key, row) for key, (_, row) in enumerate(summary.iterrows())}
     low, high = accuracy_limits(summary)
+    # A sweep's point near chance (a learning rate too high) stays on its axis: it is the
+    # finding of the sweep, not an outlier.
+    on_lines = summary[
+        summary["variant"].isin({name for sweep in sweeps for name in sweep.variants})
+    ]
+    means = on_lines["test_accuracy_mean"].to_numpy(dtype=float)
+    if means[np.isfinite(means)].size:
+        low = min(low, max(0.0, float(np.nanmin(means)) - 0.02))
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(
             lines, columns, figsize=(WIDTH, 2.5 * lines + 0.3), squeeze=False

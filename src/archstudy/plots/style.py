@@ -143,8 +143,10 @@ class Marks:
 
     def legend(self, axis_or_figure: Axes | Figure, keys: Sequence[int]) -> None:
         """Tag the entries of the legend just drawn on `axis_or_figure`, in order of `keys`."""
-        legend = axis_or_figure.legends[-1] if isinstance(axis_or_figure, Figure) else None
-        legend = legend or axis_or_figure.get_legend()  # type: ignore[union-attr]
+        if isinstance(axis_or_figure, Figure):
+            legend = axis_or_figure.legends[-1] if axis_or_figure.legends else None
+        else:
+            legend = axis_or_figure.get_legend()
         if legend is None:
             return
         handles = legend.legend_handles
