@@ -184,7 +184,20 @@ CHARTS_AND_A_LEGEND_CLICK = """(() => {
   entry.dispatchEvent(new MouseEvent("click", {bubbles: true}));
   const hidden = [shown(0), shown(1)];
   entry.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  // Drag a box over the chart: it zooms in; a double click zooms back out.
+  const box = curves.getBoundingClientRect();
+  const mouse = (type, x, y) => curves.dispatchEvent(new MouseEvent(type, {
+    bubbles: true, button: 0, clientX: box.left + x * box.width, clientY: box.top + y * box.height,
+  }));
+  const original = curves.getAttribute("viewBox");
+  mouse("mousedown", 0.2, 0.2);
+  mouse("mousemove", 0.5, 0.5);
+  mouse("mouseup", 0.5, 0.5);
+  const zoomed = curves.getAttribute("viewBox");
+  curves.dispatchEvent(new MouseEvent("dblclick", {bubbles: true}));
   return {
+    zoomed: zoomed !== original,
+    restored: curves.getAttribute("viewBox") === original,
     charts: charts.length,
     titles: curves.querySelectorAll(".series > title").length,
     before, hidden, again: [shown(0), shown(1)],
@@ -203,6 +216,7 @@ def test_charts_are_explorable(report_dir: Path) -> None:
     # 7 charts per study, less the hyperparameter view where no variants differ in one setting.
     assert result["charts"] >= 6 * len(STUDIES)
     assert result["titles"] > 0  # hover shows exact values
+    assert result["zoomed"] and result["restored"]
     # Clicking w32's legend entry hides its series (only), clicking again shows them.
     assert result["before"][0] > 0 and result["before"][1] > 0
     assert result["hidden"] == [0, result["before"][1]]
