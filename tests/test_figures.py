@@ -198,6 +198,10 @@ def test_comparison_of_one_variant_and_of_long_names() -> None:
     axis = drawn(figure).axes[0]
     assert [label.get_text() for label in axis.get_yticklabels()] == ["★ alone"]
     assert_apart([axis.xaxis.label, *axis.get_xticklabels(), *figure.legends[0].get_texts()])
+    # A validation mean far below every test interval is still on the axis.
+    far = summary_frame(["a", "b"], [10, 10], [0.90, 0.91]).assign(val_accuracy_mean=[0.80, 0.9])
+    figure, _ = points.comparison(far)
+    assert drawn(figure).axes[0].get_xlim()[0] < 0.80
     names = [f"variant-with-a-rather-long-name-{index}" for index in range(6)]
     figure, _ = points.comparison(summary_frame(names, [10] * 6, list(np.linspace(0.8, 0.9, 6))))
     assert_apart(drawn(figure).axes[0].get_yticklabels())

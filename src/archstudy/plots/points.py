@@ -55,13 +55,14 @@ def variant_legend(figure: Figure, summary: pd.DataFrame, marks: Marks, columns:
     marks.legend(figure, list(range(len(labels))))
 
 
-def accuracy_limits(summary: pd.DataFrame) -> tuple[float, float]:
-    """A test-accuracy axis fitted to the intervals of the variants that learned something: a
-    degenerate variant near chance would otherwise squash every real difference."""
+def accuracy_limits(summary: pd.DataFrame, also: tuple[str, ...] = ()) -> tuple[float, float]:
+    """A test-accuracy axis fitted to the intervals of the variants that learned something (and
+    to the columns `also`): a degenerate variant near chance would otherwise squash every real
+    difference."""
     usable = summary[summary["status"] == "ok"]
     if usable.empty:
         usable = summary
-    columns = ("test_accuracy_mean", "test_accuracy_ci_low", "test_accuracy_ci_high")
+    columns = ("test_accuracy_mean", "test_accuracy_ci_low", "test_accuracy_ci_high", *also)
     values = pd.concat([usable[column] for column in columns]).to_numpy(dtype=float)
     values = values[np.isfinite(values)]
     if not values.size:
@@ -117,7 +118,7 @@ def comparison(summary: pd.DataFrame) -> tuple[Figure, Marks]:
     """Test accuracy per variant with its 95% interval over seeds (dot and whisker), mean
     validation accuracy as an open diamond; the chosen variant ★, larger and outlined."""
     marks, colours = Marks(), variant_colours(summary)
-    low, high = accuracy_limits(summary)
+    low, high = accuracy_limits(summary, also=("val_accuracy_mean",))
     rows = rows_of(summary)
     with plt.rc_context(STYLE):
         figure, axis = plt.subplots(figsize=(WIDTH, 0.28 * len(rows) + 1.1))
