@@ -124,7 +124,8 @@ class Settings:
 
 def prepare_mnist(settings: Settings) -> Path:
     """MNIST from the local mirror (or the canonical sources), prepared as the workflow does."""
-    from archstudy.data.datasets import fetch_dataset, prepare_dataset
+    from archstudy.data.download import fetch_dataset
+    from archstudy.data.prepared import prepare_dataset
 
     raw_dir = settings.workdir / "raw" / "mnist"
     npz = settings.workdir / "mnist.npz"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from archstudy.data.datasets import fetch_dataset
+from archstudy.data.download import fetch_dataset
 from archstudy.logs import step
 
 with step(snakemake.log[0], "download_dataset") as log:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from archstudy.data.datasets import load_prepared
+from archstudy.data.prepared import load_prepared
 from archstudy.logs import step
 from archstudy.plots.galleries import class_samples
 

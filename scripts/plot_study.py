@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from archstudy.aggregate.study_files import read_table
-from archstudy.data.datasets import load_prepared
+from archstudy.data.prepared import load_prepared
 from archstudy.logs import step
 from archstudy.plots.figures import plot_study
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from archstudy.data.datasets import prepare_dataset
+from archstudy.data.prepared import prepare_dataset
 from archstudy.logs import step
 
 with step(snakemake.log[0], "prepare_dataset") as log:

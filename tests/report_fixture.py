@@ -18,7 +18,7 @@ import numpy as np
 
 from archstudy.aggregate.study_files import read_table
 from archstudy.aggregate.study_tables import Member, aggregate_study
-from archstudy.data.datasets import load_prepared
+from archstudy.data.prepared import load_prepared
 from archstudy.plots.figures import plot_study
 from archstudy.plots.galleries import class_samples
 from archstudy.reporting.document import StudyInput, build_context, write_markdown

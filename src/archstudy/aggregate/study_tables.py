@@ -22,7 +22,7 @@ from archstudy.aggregate.predictions import (
 )
 from archstudy.aggregate.stats import pareto_front, summarize
 from archstudy.aggregate.study_files import DEGENERATE_MARGIN, RUNTIME_KEYS, write_csv
-from archstudy.data.datasets import load_prepared
+from archstudy.data.prepared import load_prepared
 
 # Metrics summarised over seeds, in the order the tables show them.
 METRICS = (

@@ -17,7 +17,7 @@ from archstudy.config.hyperparameters import (
     StopBelow,
 )
 from archstudy.config.schema import load_schema, schema_defaults, validate
-from archstudy.data.datasets import DATASETS
+from archstudy.data.registry import DATASETS
 from archstudy.errors import ConfigError
 
 # Keys whose values the grid helper turns into readable name parts.

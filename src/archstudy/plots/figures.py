@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from archstudy.data.datasets import PreparedDataset
+from archstudy.data.prepared import PreparedDataset
 from archstudy.plots import galleries
 from archstudy.plots.style import (
     BEST_COLOUR,

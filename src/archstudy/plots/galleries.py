@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from archstudy.data.datasets import PreparedDataset
+from archstudy.data.prepared import PreparedDataset
 from archstudy.plots.style import (
     MATRIX_COLOURMAP,
     STYLE,

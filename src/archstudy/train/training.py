@@ -15,7 +15,7 @@ import numpy as np
 
 from archstudy.atomic import write_text
 from archstudy.config.hyperparameters import Hyperparameters
-from archstudy.data.datasets import load_prepared, split_validation
+from archstudy.data.prepared import load_prepared, split_validation
 from archstudy.train.models import build_model, build_optimizer, flops_per_example
 
 Log = Callable[[str], None]
