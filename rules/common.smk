@@ -17,12 +17,16 @@ sys.path.insert(0, PACKAGE_SOURCE)
 PYTHON_PATH = [PACKAGE_SOURCE, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
 os.environ.update(PYTHONPATH=os.pathsep.join(dict.fromkeys(filter(None, PYTHON_PATH))))
 
+from archstudy import layout
+from archstudy.aggregate.study_files import FIGURES as STUDY_FIGURES
+from archstudy.aggregate.study_files import PLOTTED_TABLES
+from archstudy.aggregate.study_files import TABLES as STUDY_TABLES
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
 from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
 
-min_version("9.0")
+min_version("9.27")  # as pyproject.toml requires
 
 DEFAULT_CONFIG = "config/config.yaml"
 try:
@@ -54,17 +58,23 @@ wildcard_constraints:
     study="|".join(PLAN.studies),
 
 
+# The workflow's own folders, given to the package as paths (it never looks for them itself):
+# report/ holds the templates and styles; the repository's git state goes in the appendix.
+REPOSITORY = os.path.relpath(workflow.basedir)
+REPORT_ASSETS = os.path.join(REPOSITORY, layout.REPORT_ASSETS)
+
+
 def get_variant_data(wildcards):
     """The prepared dataset a variant trains on."""
     dataset = PLAN.hyperparameters[wildcards.variant_id].dataset
-    return f"results/data/{dataset}.npz"
+    return layout.DATA.format(dataset=dataset)
 
 
 def get_train_inputs(wildcards):
     """The prepared dataset, and the LR range test's choice when the variant has one."""
     inputs = {"data": get_variant_data(wildcards)}
     if PLAN.hyperparameters[wildcards.variant_id].lr_range_test is not None:
-        inputs["lr_choice"] = f"results/lr_range/{wildcards.variant_id}/choice.json"
+        inputs["lr_choice"] = layout.LR_RANGE_CHOICE.format(**wildcards)
     return inputs
 
 
@@ -76,49 +86,79 @@ def get_seeds(wildcards):
     return list(PLAN.seeds[wildcards.variant_id])
 
 
+def get_study_variant_ids(wildcards):
+    return sorted({v.variant_id for v in PLAN.studies[wildcards.study].variants})
+
+
 def get_study_runs(wildcards):
     """One runs.json per variant of the study: the variant's training job output."""
-    study = PLAN.studies[wildcards.study]
-    return sorted({f"results/runs/{v.variant_id}/runs.json" for v in study.variants})
+    return [
+        layout.RUNS_FILE.format(variant_id=variant_id)
+        for variant_id in get_study_variant_ids(wildcards)
+    ]
+
+
+def get_study_resources(wildcards):
+    """The training job's resource record (time, peak memory, CPU time) per variant."""
+    return [
+        layout.job_resources("train_variant", variant_id)
+        for variant_id in get_study_variant_ids(wildcards)
+    ]
 
 
 def get_study_data(wildcards):
-    return f"results/data/{PLAN.studies[wildcards.study].dataset}.npz"
+    return layout.DATA.format(dataset=PLAN.studies[wildcards.study].dataset)
 
 
 def get_study_members(wildcards):
-    """[name, variant id, seeds] of each variant, in the order the config lists them."""
+    """[name, variant id, seeds, training job's resource record] of each variant, in the
+    order the config lists them."""
     return [
-        [v.name, v.variant_id, list(v.seeds)]
+        [
+            v.name,
+            v.variant_id,
+            list(v.seeds),
+            layout.job_resources("train_variant", v.variant_id),
+        ]
         for v in PLAN.studies[wildcards.study].variants
     ]
 
 
 def get_report_inputs(wildcards):
-    """Every study's tables and figures, every dataset's description and sample images."""
-    inputs = []
-    for study in PLAN.studies:
-        inputs += [f"results/studies/{study}/{table}.csv" for table in STUDY_TABLES]
-        inputs += [
-            f"results/studies/{study}/figures/{figure}.png" for figure in STUDY_FIGURES
-        ]
-    for dataset in PLAN.datasets:
-        inputs += [
-            f"results/data/{dataset}.json",
-            f"results/data/{dataset}.samples.png",
-        ]
-    for folder in sorted(lr_range_folders().values()):
-        inputs += [
-            f"{folder}/{name}" for name in ("curve.csv", "choice.json", "lr_range.png")
-        ]
-    return inputs
+    """Every study's tables and figures, every dataset's description and sample images,
+    every LR range test's files."""
+    studies = [{"study": study} for study in PLAN.studies]
+    datasets = [{"dataset": dataset} for dataset in PLAN.datasets]
+    return {
+        "tables": [
+            layout.STUDY_TABLE.format(**study, table=table)
+            for study in studies
+            for table in STUDY_TABLES
+        ],
+        "figures": [
+            layout.STUDY_FIGURE.format(**study, figure=figure)
+            for study in studies
+            for figure in STUDY_FIGURES
+        ],
+        "data_info": [layout.DATA_INFO.format(**dataset) for dataset in datasets],
+        "data_samples": [layout.DATA_SAMPLES.format(**dataset) for dataset in datasets],
+        "lr_range": [
+            pattern.format(variant_id=variant_id)
+            for variant_id in sorted(lr_range_variants().values())
+            for pattern in (
+                layout.LR_RANGE_CURVE,
+                layout.LR_RANGE_CHOICE,
+                layout.LR_RANGE_FIGURE,
+            )
+        ],
+    }
 
 
-def lr_range_folders(study=None):
-    """Variant name -> LR range test folder, for variants whose rate a range test chooses."""
+def lr_range_variants(study=None):
+    """Variant name -> variant id, for variants whose rate a range test chooses."""
     studies = [PLAN.studies[study]] if study else PLAN.studies.values()
     return {
-        v.name: f"results/lr_range/{v.variant_id}"
+        v.name: v.variant_id
         for s in studies
         for v in s.variants
         if PLAN.hyperparameters[v.variant_id].lr_range_test is not None
@@ -126,7 +166,8 @@ def lr_range_folders(study=None):
 
 
 def get_report_studies(wildcards):
-    """What the report says about each study, and the numbers reported elsewhere for it."""
+    """What the report says about each study, where its files are, and the numbers reported
+    elsewhere for it (archstudy.reporting.report_job.study_input reads this)."""
     return [
         {
             "name": study.name,
@@ -134,44 +175,40 @@ def get_report_studies(wildcards):
             "description": study.description,
             "dataset": study.dataset,
             "seeds": sorted({seed for v in study.variants for seed in v.seeds}),
+            "tables_dir": layout.STUDY_DIR.format(study=study.name),
+            "figures_dir": layout.STUDY_FIGURES_DIR.format(study=study.name),
             "references": {
                 v.name: v.reference for v in study.variants if v.reference is not None
             },
-            "lr_range": lr_range_folders(study.name),
+            "lr_range": {
+                name: layout.LR_RANGE_DIR.format(variant_id=variant_id)
+                for name, variant_id in lr_range_variants(study.name).items()
+            },
         }
         for study in PLAN.studies.values()
     ]
 
 
-def get_config_text(wildcards):
-    """The effective config (all --configfile layers merged), shown in the appendix."""
-    return yaml.safe_dump(dict(config), sort_keys=False)
+def get_report_datasets(wildcards):
+    """Per dataset: its description and its sample images."""
+    return {
+        dataset: {
+            "info": layout.DATA_INFO.format(dataset=dataset),
+            "samples": layout.DATA_SAMPLES.format(dataset=dataset),
+        }
+        for dataset in PLAN.datasets
+    }
 
 
-def get_rebuild_command(wildcards):
-    """The command that rebuilds this report, with the config files that were given."""
+def get_report_text(wildcards):
+    """The report's title and author, the effective config (all --configfile layers merged,
+    shown in the appendix) and the command that rebuilds this report."""
     extra = [path for path in workflow.overwrite_configfiles or []]
-    return " ".join(
-        ["snakemake --cores all", *[f"--configfile {path}" for path in extra]]
-    )
-
-
-# The files each study's rules write; equal to archstudy.aggregate.study_files.TABLES and
-# archstudy.aggregate.study_files.FIGURES (a unit test checks), without importing them here.
-STUDY_TABLES = (
-    "summary",
-    "epochs",
-    "per_class",
-    "confusion",
-    "pairwise",
-    "misclassified",
-)
-STUDY_FIGURES = (
-    "learning_curves",
-    "overfitting_gap",
-    "comparison",
-    "tradeoffs",
-    "confusion_best",
-    "confusion_variants",
-    "misclassified",
-)
+    return {
+        "title": PLAN.report["title"],
+        "author": PLAN.report["author"],
+        "config_text": yaml.safe_dump(dict(config), sort_keys=False),
+        "command": " ".join(
+            ["snakemake --cores all", *[f"--configfile {path}" for path in extra]]
+        ),
+    }

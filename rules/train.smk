@@ -11,16 +11,12 @@ rule lr_range_test:
     input:
         data=get_variant_data,
     output:
-        curve="results/lr_range/{variant_id}/curve.csv",
-        choice="results/lr_range/{variant_id}/choice.json",
-        figure=report(
-            "results/lr_range/{variant_id}/lr_range.png",
-            caption="../report/captions/lr_range.rst",
-            category="LR range tests",
-            labels={"variant": "{variant_id}"},
-        ),
+        curve=layout.LR_RANGE_CURVE,
+        choice=layout.LR_RANGE_CHOICE,
     log:
         "logs/lr_range_test/{variant_id}.log",
+    benchmark:
+        layout.job_resources("lr_range_test", "{variant_id}")
     priority: TRAINING_PRIORITY
     conda:
         "../environment.yml"
@@ -31,13 +27,36 @@ rule lr_range_test:
         "../scripts/lr_range_test.py"
 
 
+rule plot_lr_range:
+    input:
+        curve=layout.LR_RANGE_CURVE,
+        choice=layout.LR_RANGE_CHOICE,
+    output:
+        report(
+            layout.LR_RANGE_FIGURE,
+            caption="../report/captions/lr_range.rst",
+            category="LR range tests",
+            labels={"variant": "{variant_id}"},
+        ),
+    log:
+        "logs/plot_lr_range/{variant_id}.log",
+    benchmark:
+        layout.job_resources("plot_lr_range", "{variant_id}")
+    conda:
+        "../environment.yml"
+    script:
+        "../scripts/plot_lr_range.py"
+
+
 rule train_variant:
     input:
         unpack(get_train_inputs),
     output:
-        "results/runs/{variant_id}/runs.json",
+        layout.RUNS_FILE,
     log:
         "logs/train_variant/{variant_id}.log",
+    benchmark:
+        layout.job_resources("train_variant", "{variant_id}")
     priority: TRAINING_PRIORITY
     conda:
         "../environment.yml"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
+import factories
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,20 +21,27 @@ from archstudy.aggregate.predictions import (
     misclassified_table,
     per_class_table,
 )
+from archstudy.aggregate.runs import Member, load_runs
 from archstudy.aggregate.study_files import (
     DEGENERATE_MARGIN,
-    FIGURES,
     TABLES,
     read_table,
     write_csv,
 )
 from archstudy.aggregate.study_tables import (
-    Member,
     aggregate_study,
     chance_accuracy,
     epochs_table,
-    load_runs,
     summary_table,
+)
+from archstudy.train.run_files import (
+    HISTORY_COLUMNS,
+    HISTORY_FILE,
+    METRICS_FILE,
+    METRICS_KEYS,
+    is_complete,
+    seed_dir,
+    variant_dir,
 )
 
 CLASS_NAMES = ("cat", "dog", "eel")
@@ -79,12 +86,8 @@ def write_run(
     parameters: int = 1000,
 ) -> None:
     """One seed's files as training writes them: metrics.json, history.csv, probabilities."""
-    run_dir = runs_root / variant_id / f"seed{seed}"
-    run_dir.mkdir(parents=True)
     loss = math.nan if diverged else 0.5 - seed / 100
     metrics = {
-        "variant_id": variant_id,
-        "seed": seed,
         "hyperparameters": hp,
         "parameters": parameters,
         "flops_per_example": 2 * parameters,
@@ -98,40 +101,38 @@ def write_run(
         "epochs_run": 1 if diverged else 2,
         "epochs_planned": 2,
         "stopped": "diverged" if diverged else "completed",
+        "diverged_epoch": 1 if diverged else None,
         "examples": {"fit": 9, "validation": 1, "test": len(Y_TEST)},
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
     epochs = 1 if diverged else 2
-    history = pd.DataFrame(
-        {
-            "epoch": range(1, epochs + 1),
-            "loss": [loss] * epochs,
-            "accuracy": [0.5] * epochs,
-            "val_loss": [loss] * epochs,
-            "val_accuracy": [val_accuracy] * epochs,
-            "seconds": [0.5] * epochs,
-        }
-    )
-    history.to_csv(run_dir / "history.csv", index=False)
+    history = {
+        "epoch": range(1, epochs + 1),
+        "loss": [loss] * epochs,
+        "accuracy": [0.5] * epochs,
+        "val_loss": [loss] * epochs,
+        "val_accuracy": [val_accuracy] * epochs,
+        "seconds": [0.5] * epochs,
+    }
     if diverged:
         probabilities = np.full((len(Y_TEST), 3), np.nan, dtype=np.float32)
     else:
         probabilities = probabilities_for(predicted if predicted is not None else PERFECT)
-    np.save(run_dir / "test_probabilities.npy", probabilities)
+    factories.write_run(runs_root, variant_id, seed, metrics, history, probabilities)
 
 
 def write_prepared(path: Path) -> Path:
-    """A tiny npz in datasets.prepare_dataset's format."""
-    rng = np.random.default_rng(0)
-    np.savez_compressed(
-        path,
-        x_train=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-        y_train=np.arange(10, dtype=np.uint8) % 3,
-        x_test=rng.integers(0, 256, (len(Y_TEST), 28, 28), dtype=np.uint8),
-        y_test=Y_TEST,
-        class_names=np.array(CLASS_NAMES, dtype=np.str_),
-    )
-    return path
+    """A tiny prepared dataset whose test labels are Y_TEST."""
+    return factories.write_prepared(path, np.arange(10, dtype=np.uint8) % 3, Y_TEST, CLASS_NAMES)
+
+
+def test_fake_runs_have_the_files_and_keys_real_training_writes(tmp_path: Path) -> None:
+    # test_training checks METRICS_KEYS and HISTORY_COLUMNS against a real training run.
+    hp = hyperparameters([8], ["relu"])
+    write_run(tmp_path, "aaaaaaaaaaaa", 0, hp=hp, val_accuracy=0.9, test_accuracy=0.8)
+    run_dir = seed_dir(variant_dir(tmp_path, "aaaaaaaaaaaa"), 0)
+    assert is_complete(run_dir)
+    assert tuple(json.loads((run_dir / METRICS_FILE).read_text())) == METRICS_KEYS
+    assert tuple(pd.read_csv(run_dir / HISTORY_FILE).columns) == HISTORY_COLUMNS
 
 
 WIDE = Member("wide", "aaaaaaaaaaaa", (0, 1, 2))
@@ -326,19 +327,6 @@ def test_aggregate_study_writes_every_table(runs_root, tmp_path):
     assert summary.set_index("variant").loc["wide", "test_accuracy_mean"] == pytest.approx(0.82)
     for name, table in tables.items():
         assert len(pd.read_csv(out_dir / f"{name}.csv")) == len(table)
-
-
-def smk_tuple(name: str) -> tuple[str, ...]:
-    """A tuple of strings assigned to `name` in rules/common.smk."""
-    text = (Path(__file__).resolve().parents[1] / "rules" / "common.smk").read_text()
-    match = re.search(rf"^{name} = \(([^)]*)\)", text, flags=re.M)
-    assert match, f"{name} not found in rules/common.smk"
-    return tuple(re.findall(r'"([^"]+)"', match.group(1)))
-
-
-def test_workflow_constants_name_the_files_the_package_writes():
-    assert smk_tuple("STUDY_TABLES") == TABLES
-    assert smk_tuple("STUDY_FIGURES") == FIGURES
 
 
 # --- status, stop reasons and costs -----------------------------------------------------

@@ -159,7 +159,15 @@ def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
     plan = build_plan({"defaults": settings, "studies": {"s": {"variants": {"v": {}}}}})
     (hyperparameters,) = plan.hyperparameters.values()
     inputs = load_inputs(hyperparameters, data)
-    train_seed(hyperparameters, inputs, 0, run_dir, {"threads": 1}, log=lambda line: None)
+    train_seed(
+        hyperparameters,
+        inputs,
+        0,
+        run_dir,
+        {"threads": 1},
+        log=lambda line: None,
+        learning_rate=hyperparameters.learning_rate,
+    )
     history = pd.read_csv(run_dir / "history.csv").drop(columns="seconds")
     return history, np.load(run_dir / "test_probabilities.npy")
 

@@ -13,15 +13,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import factories
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pypandoc
 import pytest
+from factories import REPORT_ASSETS, REPOSITORY
 
 from archstudy.aggregate import study_tables as aggregate
+from archstudy.aggregate.runs import Member
 from archstudy.aggregate.study_files import FIGURES
-from archstudy.aggregate.study_tables import Member
 from archstudy.reporting import findings
 from archstudy.reporting.document import (
     StudyInput,
@@ -32,6 +34,7 @@ from archstudy.reporting.document import (
     write_markdown,
 )
 from archstudy.reporting.render import PANDOC_TYPST, render_html
+from archstudy.train.learning_rate import CHOICE_FILE, Choice, write_choice
 
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
 Y_TEST = np.arange(20, dtype=np.uint8) % 10
@@ -122,8 +125,6 @@ def write_run(
     range_tested_rate: float | None = None,
 ) -> None:
     """One seed's files; `range_tested_rate`: the rate an LR range test chose for it."""
-    run_dir = runs_root / member.variant_id / f"seed{seed}"
-    run_dir.mkdir(parents=True)
     hidden = [32] if member.name == "wide" else [8]
     metrics = {
         "hyperparameters": {
@@ -150,13 +151,17 @@ def write_run(
         "epochs_run": 1,
         "stopped": "completed",
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
-    pd.DataFrame(
-        {"epoch": [1], "loss": [0.3], "accuracy": [val], "val_loss": [0.35], "val_accuracy": [val]}
-    ).to_csv(run_dir / "history.csv", index=False)
+    history = {
+        "epoch": [1],
+        "loss": [0.3],
+        "accuracy": [val],
+        "val_loss": [0.35],
+        "val_accuracy": [val],
+        "seconds": [0.5],
+    }
     probabilities = np.full((len(Y_TEST), 10), 0.01, dtype=np.float32)
     probabilities[np.arange(len(Y_TEST)), Y_TEST] = 0.91
-    np.save(run_dir / "test_probabilities.npy", probabilities)
+    factories.write_run(runs_root, member.variant_id, seed, metrics, history, probabilities)
 
 
 def write_figures(figures_dir: Path) -> None:
@@ -181,16 +186,7 @@ RESULTS = {
 
 def write_prepared(path: Path) -> Path:
     """A prepared dataset whose test labels are Y_TEST."""
-    rng = np.random.default_rng(0)
-    np.savez_compressed(
-        path,
-        x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-        y_train=np.arange(20, dtype=np.uint8) % 10,
-        x_test=rng.integers(0, 256, (len(Y_TEST), 28, 28), dtype=np.uint8),
-        y_test=Y_TEST,
-        class_names=np.array(CLASS_NAMES, dtype=np.str_),
-    )
-    return path
+    return factories.write_prepared(path, np.arange(20, dtype=np.uint8) % 10, Y_TEST, CLASS_NAMES)
 
 
 def make_study(
@@ -244,9 +240,10 @@ def render_markdown(tmp_path: Path, title: str, study_title: str) -> tuple[str, 
         renderer=PANDOC_TYPST,
         report_dir=report_dir,
         command="snakemake --cores 2",
+        repository=REPOSITORY,
     )
     markdown = report_dir / "report.md"
-    write_markdown(context, markdown)
+    write_markdown(context, markdown, REPORT_ASSETS)
     return markdown.read_text(), markdown, study
 
 
@@ -291,7 +288,9 @@ def test_figures_are_copied_beside_the_report(tmp_path):
 def test_html_keeps_markup_in_titles_literal(tmp_path):
     _, markdown, _ = render_markdown(tmp_path, "Report <b>& co", "Study <b>& more")
     html_path = tmp_path / "report.html"
-    render_html(markdown, html_path, renderer=PANDOC_TYPST, log=lambda message: None)
+    render_html(
+        markdown, html_path, renderer=PANDOC_TYPST, assets=REPORT_ASSETS, log=lambda message: None
+    )
     html = html_path.read_text()
     assert "<b>&" not in html
     assert "<i>depths</i>" not in html
@@ -436,13 +435,21 @@ def test_numbers_reported_elsewhere_are_shown_beside_ours(tmp_path):
         references={"wide": {"test_accuracy": 0.9712, "source": "notebook 003", "note": "1 run"}},
     )
     context = build_context(
-        "Report", None, [study], {}, "studies: {}", PANDOC_TYPST, tmp_path / "report", "make"
+        "Report",
+        None,
+        [study],
+        {},
+        "studies: {}",
+        PANDOC_TYPST,
+        tmp_path / "report",
+        "make",
+        repository=REPOSITORY,
     )
     (row,) = context["studies"][0]["references"]
     assert row["reported_accuracy"] == "0.9712"
     assert row["our_accuracy"].startswith("0.8246 ± ")
     assert row["reported_loss"] == "n/a"
-    write_markdown(context, tmp_path / "report" / "report.md")
+    write_markdown(context, tmp_path / "report" / "report.md", REPORT_ASSETS)
     text = (tmp_path / "report" / "report.md").read_text()
     assert "{#tbl-study-width-references}" in text
     assert "notebook 003" in text
@@ -452,13 +459,7 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
     study = make_study(tmp_path / "work", "Depth", range_tested={"wide": 0.2035})
     folder = tmp_path / "lr_range" / "aaaaaaaaaaaa"
     folder.mkdir(parents=True)
-    choice = {
-        "rate_at_minimum_loss": 0.407,
-        "chosen_learning_rate": 0.2035,
-        "pick": "half_minimum",
-        "batches": 1719,
-    }
-    (folder / "choice.json").write_text(json.dumps(choice))
+    write_choice(Choice("aaaaaaaaaaaa", 0.407, 0.2035, "half_minimum", 1719), folder / CHOICE_FILE)
     rates = 0.001 * 1.005 ** np.arange(1719)
     pd.DataFrame({"batch": np.arange(1, 1720), "learning_rate": rates, "loss": 1.0}).to_csv(
         folder / "curve.csv", index=False
@@ -467,7 +468,17 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
     (tmp_path / "figure" / "comparison.png").rename(folder / "lr_range.png")
     study = dataclasses.replace(study, lr_range={"wide": folder})
     report_dir = tmp_path / "report"
-    context = build_context("R", None, [study], {}, "studies: {}", PANDOC_TYPST, report_dir, "make")
+    context = build_context(
+        "R",
+        None,
+        [study],
+        {},
+        "studies: {}",
+        PANDOC_TYPST,
+        report_dir,
+        "make",
+        repository=REPOSITORY,
+    )
     (row,) = context["studies"][0]["lr_range"]
     assert (row["at_minimum"], row["rule"], row["chosen"]) == ("0.407", "half of it", "0.2035")
     assert (report_dir / row["figure"]).is_file()
@@ -477,7 +488,7 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
     }
     # The summary holds the rate training used, not the config's empty one.
     assert rates == {"wide": "0.2035 (range test)", "narrow_8": "0.001"}
-    write_markdown(context, report_dir / "report.md")
+    write_markdown(context, report_dir / "report.md", REPORT_ASSETS)
     text = (report_dir / "report.md").read_text()
     assert "## Learning-rate range test {#study-width-lr-range}" in text
     assert "| wide | 0.001 | 1.005 | 1,719 | 0.407 | half of it | 0.2035 |" in text

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from report_fixture import FixtureVariant, write_dataset, write_run
 
+from archstudy.aggregate.runs import Member
 from archstudy.aggregate.study_files import FIGURES, read_table
-from archstudy.aggregate.study_tables import Member, aggregate_study
+from archstudy.aggregate.study_tables import aggregate_study
 from archstudy.data.prepared import load_prepared
 from archstudy.plots.figures import plot_study
 from archstudy.plots.galleries import class_samples

@@ -4,16 +4,13 @@ were correct, and the best variant's most confident mistakes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from archstudy.aggregate.runs import SeedRun
 from archstudy.aggregate.study_files import GALLERY_SIZE
-
-if TYPE_CHECKING:  # aggregate imports this module to build its tables
-    from archstudy.aggregate.study_tables import SeedRun
 
 
 def per_class_table(

@@ -1,16 +1,19 @@
 """What a study's steps write: the names of its tables and figures, and the tables' CSV format.
 
 Kept free of scipy, scikit-learn and matplotlib so that the steps which only read the tables
-(figures, report) start without importing what only building them needs.
+(figures, report) start without importing what only building them needs; pandas is imported
+when a table is read or written, so the workflow (rules/common.smk) imports the names for free.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from archstudy.atomic import atomic_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
 FIGURES = (
@@ -22,6 +25,9 @@ FIGURES = (
     "confusion_variants",
     "misclassified",
 )
+
+# The tables the figures are drawn from (the rule plot_study's inputs).
+PLOTTED_TABLES = ("summary", "epochs", "confusion", "misclassified")
 
 # How many of the best variant's most confident mistakes the misclassified table (and its
 # gallery) shows.
@@ -51,6 +57,16 @@ TEXT_COLUMNS = (
 )
 
 
+def table_file(folder: Path, table: str) -> Path:
+    """Where table `table` of a study is, in the study's folder."""
+    return folder / f"{table}.csv"
+
+
+def figure_file(folder: Path, figure: str) -> Path:
+    """Where figure `figure` of a study is, in the study's figures folder."""
+    return folder / f"{figure}.png"
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     """Write a table atomically with full float precision."""
     with atomic_path(path, suffix=".csv") as temporary:
@@ -59,6 +75,8 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a table written by `write_csv`, keeping name columns as text."""
+    import pandas as pd
+
     return pd.read_csv(
         path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False, na_values=[""]
     )

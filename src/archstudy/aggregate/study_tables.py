@@ -1,12 +1,11 @@
-"""Per-study tables from the seed runs: the summary over seeds and the epochs here; the tables
-made from test-set predictions in predictions.py, the pairwise tests in comparisons.py."""
+"""Per-study tables from the seed runs: the summary over seeds and the epochs here; the runs
+are read in runs.py, the tables made from test-set predictions in predictions.py, the pairwise
+tests in comparisons.py."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,16 @@ from archstudy.aggregate.predictions import (
     misclassified_table,
     per_class_table,
 )
+from archstudy.aggregate.runs import Member, SeedRun, load_runs, read_job_resources
 from archstudy.aggregate.stats import pareto_front, summarize
-from archstudy.aggregate.study_files import DEGENERATE_MARGIN, RUNTIME_KEYS, write_csv
+from archstudy.aggregate.study_files import (
+    DEGENERATE_MARGIN,
+    RUNTIME_KEYS,
+    table_file,
+    write_csv,
+)
 from archstudy.data.prepared import load_prepared
+from archstudy.train.learning_rate import chosen_by
 
 # Metrics summarised over seeds, in the order the tables show them.
 METRICS = (
@@ -35,54 +41,6 @@ METRICS = (
     "train_seconds",
     "epochs_run",
 )
-
-
-@dataclass(frozen=True)
-class Member:
-    """A variant as a study names it, with the seeds it asks for."""
-
-    name: str
-    variant_id: str
-    seeds: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class SeedRun:
-    """What one trained seed left on disk."""
-
-    variant: str
-    seed: int
-    metrics: dict[str, Any]
-    history: pd.DataFrame
-    probabilities: np.ndarray
-
-    @property
-    def diverged(self) -> bool:
-        return bool(self.metrics.get("stopped") == "diverged")
-
-    @property
-    def predictions(self) -> np.ndarray:
-        """The predicted class of every test example."""
-        return np.asarray(self.probabilities.argmax(axis=1))
-
-
-def load_runs(members: Sequence[Member], runs_root: Path) -> list[SeedRun]:
-    """Read every seed each member asks for from `runs_root/{variant_id}/seed{seed}/`."""
-    runs = []
-    for member in members:
-        for seed in member.seeds:
-            run_dir = runs_root / member.variant_id / f"seed{seed}"
-            metrics = json.loads((run_dir / "metrics.json").read_text())
-            runs.append(
-                SeedRun(
-                    member.name,
-                    seed,
-                    metrics,
-                    pd.read_csv(run_dir / "history.csv"),
-                    np.load(run_dir / "test_probabilities.npy"),
-                )
-            )
-    return runs
 
 
 def chance_accuracy(y_test: np.ndarray) -> float:
@@ -117,10 +75,16 @@ def _status(kept: Sequence[SeedRun], test_accuracy: float, chance: float) -> str
 
 
 def summary_table(
-    members: Sequence[Member], runs: Sequence[SeedRun], chance: float = 0.0
+    members: Sequence[Member],
+    runs: Sequence[SeedRun],
+    chance: float = 0.0,
+    resources: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """One row per variant: hyperparameters, cost, status, and each metric's mean, std and
     95% interval over seeds.
+
+    `resources`, by variant name: its training job's seconds, peak memory and CPU time (all
+    of its seeds in one job; NaN when not given).
 
     Diverged seeds are counted but left out of the statistics, which would otherwise be NaN.
     `chance` is the accuracy of always predicting the most common class.
@@ -142,8 +106,8 @@ def summary_table(
             "kernel_initializer": hp["kernel_initializer"],
             "optimizer": hp["optimizer"],
             # The rate training used: the configured one, or the one the LR range test chose.
-            "learning_rate": first.get("learning_rate", hp["learning_rate"]),
-            "learning_rate_chosen_by": "LR range test" if hp.get("lr_range_test") else "config",
+            "learning_rate": first["learning_rate"],
+            "learning_rate_chosen_by": chosen_by(hp),
             "batch_size": hp["batch_size"],
             "epochs": hp["epochs"],
             "validation_split": hp["validation_split"],
@@ -159,6 +123,7 @@ def summary_table(
             "validation_examples": examples.get("validation"),
             "test_examples": examples.get("test"),
             **{key: _joined([runtime.get(key) for runtime in runtimes]) for key in RUNTIME_KEYS},
+            **(resources or {}).get(member.name, read_job_resources(None)),
         }
         for metric in METRICS:
             summary = summarize([float(run.metrics[metric]) for run in kept])
@@ -195,13 +160,26 @@ def epochs_table(runs: Sequence[SeedRun]) -> pd.DataFrame:
     return table[["variant", "seed", *[c for c in table.columns if c not in ("variant", "seed")]]]
 
 
+def aggregate_members(
+    members: Sequence[Sequence[Any]], runs_root: Path, data_path: Path, out_dir: Path
+) -> dict[str, pd.DataFrame]:
+    """`aggregate_study` for members given as the workflow lists them: [name, id, seeds,
+    the training job's benchmark record]."""
+    study = [
+        Member(str(name), str(ident), tuple(seeds), Path(record))
+        for name, ident, seeds, record in members
+    ]
+    return aggregate_study(study, Path(runs_root), Path(data_path), Path(out_dir))
+
+
 def aggregate_study(
     members: Sequence[Member], runs_root: Path, data_path: Path, out_dir: Path
 ) -> dict[str, pd.DataFrame]:
-    """Build and write the study's tables as `{out_dir}/{table}.csv`."""
+    """Build and write the study's tables into `out_dir`."""
     data = load_prepared(data_path)
     runs = load_runs(members, runs_root)
-    summary = summary_table(members, runs, chance_accuracy(data.y_test))
+    resources = {member.name: read_job_resources(member.resources) for member in members}
+    summary = summary_table(members, runs, chance_accuracy(data.y_test), resources)
     best = summary.loc[summary["best"], "variant"]
     best_variant = str(best.iloc[0]) if len(best) else None
     tables = {
@@ -215,5 +193,5 @@ def aggregate_study(
         "misclassified": misclassified_table(runs, best_variant, data.y_test, data.class_names),
     }
     for name, table in tables.items():
-        write_csv(table, out_dir / f"{name}.csv")
+        write_csv(table, table_file(out_dir, name))
     return tables

@@ -4,6 +4,7 @@ and `plot_study`, which draws every figure of a study from its tables."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,7 +13,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from archstudy.data.prepared import PreparedDataset
+from archstudy.aggregate.study_files import PLOTTED_TABLES, figure_file, read_table
+from archstudy.data.prepared import PreparedDataset, load_prepared
 from archstudy.plots import galleries
 from archstudy.plots.style import (
     BEST_COLOUR,
@@ -312,20 +314,30 @@ def tradeoffs(summary: pd.DataFrame, path: Path) -> None:
         save(figure, path)
 
 
+def plot_study_files(inputs: Mapping[str, str | Path], out_dir: Path) -> None:
+    """`plot_study` from files: the tables in PLOTTED_TABLES and the prepared dataset ("data")
+    as the rule names its inputs."""
+    tables = {name: read_table(Path(inputs[name])) for name in PLOTTED_TABLES}
+    plot_study(tables, load_prepared(Path(inputs["data"])), Path(out_dir))
+
+
 def plot_study(
     tables: dict[str, pd.DataFrame],
     data: PreparedDataset,
     out_dir: Path,
 ) -> None:
-    """Write every figure of one study as `{out_dir}/{figure}.png`."""
+    """Write every figure of one study into `out_dir` (archstudy.aggregate.study_files names
+    them)."""
     summary, epochs = tables["summary"], tables["epochs"]
-    learning_curves(epochs, summary, out_dir / "learning_curves.png")
-    overfitting_gap(epochs, summary, out_dir / "overfitting_gap.png")
-    comparison(summary, out_dir / "comparison.png")
-    tradeoffs(summary, out_dir / "tradeoffs.png")
+    learning_curves(epochs, summary, figure_file(out_dir, "learning_curves"))
+    overfitting_gap(epochs, summary, figure_file(out_dir, "overfitting_gap"))
+    comparison(summary, figure_file(out_dir, "comparison"))
+    tradeoffs(summary, figure_file(out_dir, "tradeoffs"))
     best = summary.loc[summary["best"], "variant"]
     chosen = str(best.iloc[0]) if len(best) else None
     counts, names = tables["confusion"], data.class_names
-    galleries.confusion(counts, chosen, names, out_dir / "confusion_best.png")
-    galleries.confusion_variants(counts, summary, names, out_dir / "confusion_variants.png")
-    galleries.misclassified(tables["misclassified"], data.x_test, out_dir / "misclassified.png")
+    galleries.confusion(counts, chosen, names, figure_file(out_dir, "confusion_best"))
+    galleries.confusion_variants(counts, summary, names, figure_file(out_dir, "confusion_variants"))
+    galleries.misclassified(
+        tables["misclassified"], data.x_test, figure_file(out_dir, "misclassified")
+    )

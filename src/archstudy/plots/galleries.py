@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from archstudy.data.prepared import PreparedDataset
+from archstudy.data.prepared import PreparedDataset, load_prepared
 from archstudy.plots.style import (
     MATRIX_COLOURMAP,
     STYLE,
@@ -174,6 +174,11 @@ def misclassified(table: pd.DataFrame, x_test: np.ndarray, path: Path) -> None:
         for row in table.itertuples()
     ]
     _image_grid(images, titles, GALLERY_COLUMNS, path)
+
+
+def plot_dataset(npz_path: Path, path: Path) -> None:
+    """`class_samples` of the prepared dataset in `npz_path`."""
+    class_samples(load_prepared(Path(npz_path)), Path(path))
 
 
 def class_samples(data: PreparedDataset, path: Path, per_class: int = SAMPLES_PER_CLASS) -> None:

@@ -21,7 +21,14 @@ import pandas as pd
 from archstudy import provenance
 from archstudy.aggregate.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
 from archstudy.aggregate.stats import ALPHA, CONFIDENCE, EXACT_BELOW
-from archstudy.aggregate.study_files import DEGENERATE_MARGIN, FIGURES, GALLERY_SIZE, read_table
+from archstudy.aggregate.study_files import (
+    DEGENERATE_MARGIN,
+    FIGURES,
+    GALLERY_SIZE,
+    figure_file,
+    read_table,
+    table_file,
+)
 from archstudy.atomic import write_text
 from archstudy.reporting.findings import (
     epochs_text,
@@ -36,8 +43,14 @@ from archstudy.reporting.findings import (
     status_text,
     test_rows,
 )
+from archstudy.train.learning_rate import (
+    CHOICE_FILE,
+    CHOSEN_BY_TEST,
+    CURVE_FILE,
+    FIGURE_FILE,
+    read_choice,
+)
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "report"
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
 # them means no name or title from a config can become markup, HTML or a table separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$@~^\"'=:;,%/?])")
@@ -57,8 +70,8 @@ class StudyInput:
     figures_dir: Path
     # Numbers reported elsewhere (a notebook, a paper), by variant: source, test_accuracy, ...
     references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # Variants whose learning rate an LR range test chose: the folder with its curve.csv,
-    # choice.json and lr_range.png, by variant name.
+    # Variants whose learning rate an LR range test chose: the test's folder (its files are
+    # named in archstudy.train.learning_rate), by variant name.
     lr_range: Mapping[str, Path] = field(default_factory=dict)
 
 
@@ -68,9 +81,9 @@ def escape_markdown(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _environment() -> jinja2.Environment:
+def _environment(templates: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(templates),
         undefined=jinja2.StrictUndefined,  # a missing field fails loudly instead of vanishing
         # Pandoc writes anchors as `{#id}`, which is Jinja's comment syntax: move comments.
         comment_start_string="{##",
@@ -108,7 +121,7 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 # .get: summary tables written by earlier versions lack the column.
                 + (
                     " (range test)"
-                    if record.get("learning_rate_chosen_by") == "LR range test"
+                    if record.get("learning_rate_chosen_by") == CHOSEN_BY_TEST
                     else ""
                 ),
                 "batch_size": str(record["batch_size"]),
@@ -126,6 +139,9 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 "epochs": epochs_text(record),
                 "stopped": record["stopped"],
                 "seconds": estimate(record, "train_seconds", 1),
+                # .get: summary tables written by earlier versions lack the columns.
+                "memory": format_count(record.get("job_peak_memory_mb")),
+                "cpu": format_number(record.get("job_cpu_seconds"), 1),
                 "pareto": pareto_text(record),
             }
         )
@@ -160,19 +176,19 @@ def _lr_range_rows(
     the rate it trained with, and the curve's figure (all read from the test's own files)."""
     rows = []
     for index, (variant, folder) in enumerate(lr_range.items(), 1):
-        choice = json.loads((Path(folder) / "choice.json").read_text())
-        rates = pd.read_csv(Path(folder) / "curve.csv")["learning_rate"].to_numpy()
+        choice = read_choice(Path(folder) / CHOICE_FILE)
+        rates = pd.read_csv(Path(folder) / CURVE_FILE)["learning_rate"].to_numpy()
         rows.append(
             {
                 "variant": variant,
                 "start": f"{rates[0]:g}",
                 "factor": f"{rates[1] / rates[0]:.4g}" if len(rates) > 1 else "n/a",
                 "batches": format_count(len(rates)),
-                "at_minimum": f"{choice['rate_at_minimum_loss']:.4g}",
-                "rule": "half of it" if choice["pick"] == "half_minimum" else "that rate",
-                "chosen": f"{choice['chosen_learning_rate']:.4g}",
+                "at_minimum": f"{choice.rate_at_minimum_loss:.4g}",
+                "rule": "half of it" if choice.pick == "half_minimum" else "that rate",
+                "chosen": f"{choice.chosen_learning_rate:.4g}",
                 "figure": _copy(
-                    Path(folder) / "lr_range.png",
+                    Path(folder) / FIGURE_FILE,
                     figures_target / f"lr_range_{index}.png",
                     report_dir,
                 ),
@@ -184,14 +200,14 @@ def _lr_range_rows(
 def _study_context(
     study: StudyInput, chance: float | None, figures_target: Path, report_dir: Path
 ) -> dict[str, Any]:
-    summary = read_table(study.tables_dir / "summary.csv")
-    pairwise = read_table(study.tables_dir / "pairwise.csv")
+    summary = read_table(table_file(study.tables_dir, "summary"))
+    pairwise = read_table(table_file(study.tables_dir, "pairwise"))
     best_rows = summary[summary["best"]]
     best = best_rows.iloc[0].to_dict() if len(best_rows) else None
     tests = test_rows(pairwise, summary)
     figures = {
         figure: _copy(
-            study.figures_dir / f"{figure}.png", figures_target / f"{figure}.png", report_dir
+            figure_file(study.figures_dir, figure), figure_file(figures_target, figure), report_dir
         )
         for figure in FIGURES
     }
@@ -219,7 +235,7 @@ def _study_context(
         "flags": flags(summary, chance),
         "tests": tests,
         "per_class": _per_class(
-            read_table(study.tables_dir / "per_class.csv"),
+            read_table(table_file(study.tables_dir, "per_class")),
             None if best is None else best["variant"],
         ),
         "gallery_size": GALLERY_SIZE,
@@ -244,8 +260,12 @@ def build_context(
     report_dir: Path,
     command: str,
     dataset_samples: Mapping[str, Path] | None = None,
+    *,
+    repository: Path,
 ) -> dict[str, Any]:
-    """Everything the templates show, computed here so templates only lay it out."""
+    """Everything the templates show, computed here so templates only lay it out.
+
+    `repository` is the workflow's folder, whose git state the appendix records."""
     datasets = {
         name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
     }
@@ -296,12 +316,13 @@ def build_context(
         "training_hardware": provenance.training_hardware(summaries),
         "config_text": config_text,
         "software": provenance.software(),
-        "git": provenance.git_states(),
+        "git": provenance.git_states(repository),
         "hardware": provenance.hardware(),
     }
 
 
-def write_markdown(context: Mapping[str, Any], path: Path) -> None:
-    """Render `report/report.md.j2` with `context` into `path` (atomically)."""
-    text = _environment().get_template("report.md.j2").render(**context)
+def write_markdown(context: Mapping[str, Any], path: Path, templates: Path) -> None:
+    """Render `report.md.j2` from the `templates` folder (the workflow's report/) with
+    `context` into `path` (atomically)."""
+    text = _environment(templates).get_template("report.md.j2").render(**context)
     write_text(path, text)

@@ -118,16 +118,13 @@ def build_model(
 
 
 def build_optimizer(
-    hyperparameters: Hyperparameters, learning_rate: float | None = None
+    hyperparameters: Hyperparameters, learning_rate: float
 ) -> keras.optimizers.Optimizer:
     """The configured optimizer with Keras' defaults except the learning rate (and momentum).
 
-    `learning_rate` overrides the configured rate (the LR range test measures it).
+    `learning_rate` is the rate to train at (decided by archstudy.train.learning_rate).
     """
-    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
-    if rate is None:
-        raise ValueError("no learning rate: the variant's rate comes from its LR range test")
     optimizer = OPTIMIZERS[hyperparameters.optimizer]
     if hyperparameters.optimizer == "adam":
-        return optimizer(learning_rate=rate)
-    return optimizer(learning_rate=rate, momentum=hyperparameters.momentum)
+        return optimizer(learning_rate=learning_rate)
+    return optimizer(learning_rate=learning_rate, momentum=hyperparameters.momentum)
