@@ -21,7 +21,13 @@ OLD_SECTION = "## 2000-01-01 00:00 UTC · full\n\nAn earlier run, kept as histor
 
 
 def load_run_module() -> ModuleType:
-    return load_script(RUN, "benchmark_run")
+    """benchmarks/run.py as a module; it puts the repository on sys.path for its own modules
+    (the `benchmarks` package), so the history file's names import afterwards."""
+    run = load_script(RUN, "benchmark_run")
+    from benchmarks.common import HEADER, MARKER
+
+    run.HEADER, run.MARKER = HEADER, MARKER
+    return run
 
 
 def tables(markdown: str) -> list[list[list[str]]]:

@@ -48,7 +48,7 @@ def fetch_dataset(
     name: str,
     raw_dir: Path,
     mirrors: Sequence[str] = (),
-    local_dir: Path | None = None,
+    local_dir: Path | str | None = None,
     retries: int = 3,
     backoff_seconds: float = 1.0,
     log: Callable[[str], None] = print,
@@ -62,6 +62,7 @@ def fetch_dataset(
     `allow_insecure_localhost` also accepts http:// on 127.0.0.1/localhost (for tests only).
     """
     spec = get_spec(name)
+    local_dir = Path(local_dir) if local_dir else None  # the config's null or "": none
     for mirror in mirrors:
         _check_scheme(mirror, allow_insecure_localhost)
     policy = _Policy(retries, backoff_seconds, timeout, allow_insecure_localhost, log)
