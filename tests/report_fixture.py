@@ -87,14 +87,8 @@ def write_dataset(data_dir: Path) -> tuple[Path, Path]:
     y_train = np.arange(100, dtype=np.uint8) % len(CLASS_NAMES)
     data_dir.mkdir(parents=True, exist_ok=True)
     npz = data_dir / "synthetic.npz"
-    np.savez_compressed(
-        npz,
-        x_train=images(y_train),
-        y_train=y_train,
-        x_test=images(y_test()),
-        y_test=y_test(),
-        class_names=np.array(CLASS_NAMES, dtype=np.str_),
-    )
+    x_train, x_test = images(y_train), images(y_test())
+    factories.write_prepared(npz, y_train, y_test(), CLASS_NAMES, x_train, x_test)
     counts = {name: TEST_SIZE // len(CLASS_NAMES) for name in CLASS_NAMES}
     info = {
         "dataset": "synthetic",

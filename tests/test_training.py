@@ -11,6 +11,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import factories
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,15 +61,9 @@ def write_prepared(path: Path) -> Path:
     y_train = (np.arange(N_TRAIN) % 10).astype(np.uint8)
     y_test = (np.arange(N_TEST) % 10).astype(np.uint8)
     rng.shuffle(y_train)
-    np.savez_compressed(
-        path,
-        x_train=synthetic_images(y_train, rng),
-        y_train=y_train,
-        x_test=synthetic_images(y_test, rng),
-        y_test=y_test,
-        class_names=np.array([str(digit) for digit in range(10)], dtype=np.str_),
-    )
-    return path
+    x_train, x_test = synthetic_images(y_train, rng), synthetic_images(y_test, rng)
+    digits = [str(digit) for digit in range(10)]
+    return factories.write_prepared(path, y_train, y_test, digits, x_train, x_test)
 
 
 class Log(list):
