@@ -4,6 +4,7 @@ templates that only lay out what the package computed. Read from the source (AST
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import jinja2
@@ -191,3 +192,13 @@ def test_templates_compute_nothing(path: Path):
             assert is_items and not node.args, f"{path.name}: calls {method}"
             continue
         assert isinstance(node, TEMPLATE_NODES), f"{path.name}: {type(node).__name__} {node}"
+
+
+def test_every_job_records_its_resources_under_its_rule_name():
+    """Each rule that runs a script has a `benchmark:` record (results/job_resources/{rule}/):
+    the report's cost table and the SLURM profiles' memory defaults come from them."""
+    for path in sorted((ROOT / "rules").glob("*.smk")):
+        for block in re.split(r"^rule ", path.read_text(), flags=re.M)[1:]:
+            name = block.split(":", 1)[0]
+            if "script:" in block:
+                assert f'layout.job_resources("{name}"' in block, f"{path.name}: rule {name}"
