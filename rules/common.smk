@@ -165,6 +165,7 @@ STUDY_TABLES = (
     "confusion",
     "pairwise",
     "misclassified",
+    "seeds",
 )
 STUDY_FIGURES = (
     "learning_curves",

@@ -56,7 +56,7 @@ def test_the_interval_covers_the_expected_accuracy_over_seeds_and_images(
     seed_spread, image_spread, location
 ):
     truth, coverage, width, oracle = simulate(seed_spread, image_spread, location, 7)
-    print(f"truth {truth:.4f}: coverage {coverage:.3f}, mean width {width:.4f}, oracle {oracle:.4f}")
+    print(f"truth {truth:.4f}: coverage {coverage:.3f}, width {width:.4f}, oracle {oracle:.4f}")
     assert coverage >= 0.93
     assert width < 1.6 * oracle  # not needlessly wide
 

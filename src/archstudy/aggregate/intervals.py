@@ -139,4 +139,3 @@ def seed_interval(
     mean, std = float(data.mean()), float(data.std(ddof=1))
     half = float(t_quantile(1 - ALPHA / 2, data.size - 1)) * std / math.sqrt(data.size)
     return max(low, mean - half), min(high, mean + half)
-

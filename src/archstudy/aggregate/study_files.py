@@ -12,7 +12,7 @@ import pandas as pd
 
 from archstudy.atomic import atomic_path
 
-TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
+TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified", "seeds")
 FIGURES = (
     "learning_curves",
     "overfitting_gap",
@@ -46,6 +46,8 @@ TEXT_COLUMNS = (
     "predicted_name",
     "stopped",
     "status",
+    "test_accuracy_ci_covers",
+    "val_accuracy_ci_covers",
     "learning_rate_chosen_by",
     *RUNTIME_KEYS,
 )

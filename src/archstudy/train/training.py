@@ -29,6 +29,8 @@ STEPS_PER_CALL = 64
 # A call gathers its examples into one array first: a cap keeps large batches' chunks small.
 MAX_EXAMPLES_PER_CALL = 8192
 RUN_FILES = ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy")
+# Optional for older runs, so not in RUN_FILES (a seed without it is still complete).
+VALIDATION_ANSWERS = "validation_correct.npy"
 
 
 class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
@@ -295,6 +297,8 @@ def train_seed(
     val_loss, val_accuracy = model.evaluate(x_val, y_val, **evaluate)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, **evaluate)
     probabilities = model.predict(x_test, **evaluate).astype(np.float32)
+    # Which validation images it got right: the report tests whether the pick is within noise.
+    validation_correct = model.predict(x_val, **evaluate).argmax(axis=1) == inputs.y_val
 
     epochs_run = len(history.history.get("loss", []))
     losses = np.asarray(history.history.get("loss", []), dtype=float)
@@ -341,6 +345,7 @@ def train_seed(
         rows.append(",".join([str(epoch + 1), *values, f"{epoch_log.seconds[epoch]:.4f}"]))
     (run_dir / "history.csv").write_text("\n".join(rows) + "\n")
     np.save(run_dir / "test_probabilities.npy", probabilities)
+    np.save(run_dir / VALIDATION_ANSWERS, validation_correct)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if diverged:
         log(
