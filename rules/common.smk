@@ -1,5 +1,7 @@
 # Validate the config first, then resolve it into studies and unique variants (the plan).
+import hashlib
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -148,12 +150,44 @@ def get_config_text(wildcards):
     return yaml.safe_dump(dict(config), sort_keys=False)
 
 
+def _given_path(path):
+    """A config file's path relative to the project folder, when it lies inside it."""
+    path = Path(path).absolute()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:  # outside the project: the only way to name it
+        return path.as_posix()
+
+
+def get_config_files(wildcards):
+    """Every config layer in order, exactly as written (comments kept), with its SHA-256."""
+    paths = workflow.overwrite_configfiles or [DEFAULT_CONFIG]
+    return [
+        {
+            "path": _given_path(path),
+            "text": Path(path).read_text(),
+            "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        }
+        for path in paths
+    ]
+
+
+def get_config_overrides(wildcards):
+    """The --config overrides given on the command line, as key=value."""
+    return list(workflow.config_settings.config_args or [])
+
+
 def get_rebuild_command(wildcards):
-    """The command that rebuilds this report, with the config files that were given."""
-    extra = [path for path in workflow.overwrite_configfiles or []]
-    return " ".join(
-        ["snakemake --cores all", *[f"--configfile {path}" for path in extra]]
-    )
+    """The command that rebuilds this report from the project folder, on any machine."""
+    extra = [_given_path(path) for path in workflow.overwrite_configfiles or []]
+    command = [
+        "snakemake --cores all",
+        *[f"--configfile {shlex.quote(p)}" for p in extra],
+    ]
+    overrides = get_config_overrides(wildcards)
+    if overrides:
+        command += ["--config", *[shlex.quote(item) for item in overrides]]
+    return " ".join(command)
 
 
 # The files each study's rules write; equal to archstudy.aggregate.study_files.TABLES and

@@ -22,6 +22,8 @@ rule render_report:
         title=PLAN.report["title"],
         author=PLAN.report["author"],
         config_text=get_config_text,
+        config_files=get_config_files,
+        config_overrides=get_config_overrides,
         command=get_rebuild_command,
     script:
         "../scripts/render_report.py"

@@ -40,6 +40,8 @@ with step(snakemake.log[0], "render_report") as log:
             for path in data_files
             if path.name.endswith(".samples.png")
         },
+        config_files=params.config_files,
+        overrides=params.config_overrides,
     )
     log(f"writing {output.markdown}")
     write_markdown(context, Path(output.markdown))

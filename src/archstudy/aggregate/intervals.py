@@ -102,7 +102,8 @@ def two_way(table: npt.ArrayLike, low: float = 0.0, high: float = 1.0) -> TwoWay
     mean_a, variance_a, df_a, _ = variance_parts(values)
     mean, se, df = float(mean_a), math.sqrt(max(float(variance_a), 0.0)), float(df_a)
     if se == 0.0:
-        return TwoWay(*values.shape, mean, 0.0, df, mean, mean, 1.0 if mean == 0 else 0.0)
+        seeds, examples = values.shape
+        return TwoWay(seeds, examples, mean, 0.0, df, mean, mean, 1.0 if mean == 0 else 0.0)
     half = float(t_quantile(1 - ALPHA / 2, df)) * se
     from scipy import stats
 

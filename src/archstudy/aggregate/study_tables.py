@@ -141,9 +141,10 @@ def _metric_value(run: SeedRun, metric: str) -> float:
 
 def _answers_interval(answers: list[np.ndarray | None]) -> tuple[float, float] | None:
     """The interval over seeds and images of a seeds' answers table, when every seed has one."""
-    if not answers or any(a is None or len(a) != len(answers[0]) for a in answers):  # type: ignore[arg-type]
+    present = [a for a in answers if a is not None]
+    if not answers or len(present) < len(answers) or len({len(a) for a in present}) != 1:
         return None
-    result = two_way(np.stack([np.asarray(a, dtype=float) for a in answers]))  # type: ignore[arg-type]
+    result = two_way(np.stack([np.asarray(a, dtype=float) for a in present]))
     return result.ci_low, result.ci_high
 
 
