@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +24,6 @@ from archstudy.aggregate import study_tables as aggregate
 from archstudy.aggregate.study_files import FIGURES
 from archstudy.aggregate.study_tables import Member
 from archstudy.reporting import findings
-from archstudy.reporting.selection import Margin, Selection, selection
-from archstudy.reporting.shared_runs import appearances
 from archstudy.reporting.document import (
     StudyInput,
     build_context,
@@ -35,6 +33,8 @@ from archstudy.reporting.document import (
     write_markdown,
 )
 from archstudy.reporting.render import PANDOC_TYPST, render_html
+from archstudy.reporting.selection import Margin, Selection, selection
+from archstudy.reporting.shared_runs import appearances
 
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
 Y_TEST = np.arange(20, dtype=np.uint8) % 10
@@ -407,7 +407,9 @@ def test_when_validation_and_test_disagree_the_finding_says_so():
 
 
 def test_the_validation_margin_falls_back_to_the_per_seed_counts():
-    summary = summary_rows(("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False))
+    summary = summary_rows(
+        ("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False)
+    )
     summary["test_first"] = [False, True]
     seeds = pd.DataFrame(
         {
