@@ -148,6 +148,13 @@ def _answers_interval(answers: list[np.ndarray | None]) -> tuple[float, float] |
     return result.ci_low, result.ci_high
 
 
+def _covers(images: bool, seeds: int) -> str:
+    """What a metric's interval covers; with one seed the spread over seeds is unknown."""
+    if images:
+        return "seeds and images" if seeds > 1 else "images (one seed)"
+    return "seeds"
+
+
 def summary_table(
     members: Sequence[Member],
     runs: Sequence[SeedRun],
@@ -218,7 +225,7 @@ def summary_table(
                     f"{metric}_ci_low": low,
                     f"{metric}_ci_high": high,
                     # What the interval covers: seeds and images, or the seeds alone.
-                    f"{metric}_ci_covers": "seeds and images" if both is not None else "seeds",
+                    f"{metric}_ci_covers": _covers(both is not None, len(kept)),
                 }
             )
         row["status"] = _status(kept, row["test_accuracy_mean"], chance)

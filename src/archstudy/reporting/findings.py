@@ -161,6 +161,8 @@ def _selection_text(chosen: Selection | None) -> str:
         text += f", ahead of {runner.other} by {runner.text()}"
         if runner.uncertain:
             text += " (within the noise of the validation comparison: an uncertain pick)"
+        elif runner.uncertain is None:
+            text += " (its noise is unknown: these runs did not record their validation answers)"
     if chosen.test_first is not None and chosen.test_first != chosen.pick:
         text += (
             f". The test set ranks {chosen.test_first} first instead, "
