@@ -618,7 +618,7 @@ def test_a_run_shared_by_two_studies_is_named_once_and_its_errors_shown_once(tmp
     text = (tmp_path / "r" / "report.md").read_text()
     assert "**Shared runs.**" in text
     assert "its errors are shown [there](#study-width-errors)" in text
-    assert text.count("## Errors of the pick") == 2  # one section each, one of them a link
+    assert text.count("## Errors of the best variant") == 2  # one section each, one of them a link
     assert text.count("Per-class precision, recall and F1") == 1
 
 
