@@ -1,5 +1,7 @@
 # Validate the config first, then resolve it into studies and unique variants (the plan).
+import hashlib
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -200,15 +202,56 @@ def get_report_datasets(wildcards):
     }
 
 
+def _given_path(path):
+    """A config file's path relative to the project folder, when it lies inside it."""
+    path = Path(path).absolute()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:  # outside the project: the only way to name it
+        return path.as_posix()
+
+
+def get_config_files(wildcards):
+    """Every config layer in order, exactly as written (comments kept), with its SHA-256."""
+    paths = workflow.overwrite_configfiles or [DEFAULT_CONFIG]
+    return [
+        {
+            "path": _given_path(path),
+            "text": Path(path).read_text(),
+            "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        }
+        for path in paths
+    ]
+
+
+def get_config_overrides(wildcards):
+    """The --config overrides given on the command line, as key=value."""
+    return list(workflow.config_settings.config_args or [])
+
+
+def get_rebuild_command(wildcards):
+    """The command that rebuilds this report from the project folder, on any machine."""
+    extra = [_given_path(path) for path in workflow.overwrite_configfiles or []]
+    command = [
+        "snakemake --cores all",
+        *[f"--configfile {shlex.quote(p)}" for p in extra],
+    ]
+    overrides = get_config_overrides(wildcards)
+    if overrides:
+        command += ["--config", *[shlex.quote(item) for item in overrides]]
+    return " ".join(command)
+
+
+
 def get_report_text(wildcards):
     """The report's title and author, the effective config (all --configfile layers merged,
-    shown in the appendix) and the command that rebuilds this report."""
-    extra = [path for path in workflow.overwrite_configfiles or []]
+    shown in the appendix), each config layer as written, the --config overrides and the
+    command that rebuilds this report."""
     return {
         "title": PLAN.report["title"],
         "author": PLAN.report["author"],
         "config_text": yaml.safe_dump(dict(config), sort_keys=False),
-        "command": " ".join(
-            ["snakemake --cores all", *[f"--configfile {path}" for path in extra]]
-        ),
+        "config_files": get_config_files(wildcards),
+        "overrides": get_config_overrides(wildcards),
+        "command": get_rebuild_command(wildcards),
     }

@@ -11,7 +11,6 @@ import factories
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as scipy_stats
 from sklearn.metrics import confusion_matrix
 
 from archstudy.aggregate.comparisons import pairwise_table, verdict
@@ -22,6 +21,7 @@ from archstudy.aggregate.predictions import (
     per_class_table,
 )
 from archstudy.aggregate.runs import Member, load_runs
+from archstudy.aggregate.seeds import epoch_times, time_front
 from archstudy.aggregate.study_files import (
     DEGENERATE_MARGIN,
     TABLES,
@@ -362,10 +362,40 @@ def test_status_marks_diverged_and_degenerate_variants(tmp_path):
 
 def test_pareto_fronts_of_parameters_and_training_time(runs_root):
     table = summary_table(MEMBERS, load_runs(MEMBERS, runs_root)).set_index("variant")
-    # unstable: cheapest (1,000 parameters, 1.5 s); narrow: most accurate; wide: beaten by
-    # narrow, which is smaller and as fast.
+    # unstable: cheapest (1,000 parameters); narrow: most accurate; wide: beaten by narrow,
+    # which is smaller.
     assert table["pareto_parameters"].to_dict() == {"wide": False, "narrow": True, "unstable": True}
-    assert table["pareto_seconds"].to_dict() == {"wide": False, "narrow": True, "unstable": True}
+    # Every variant's seeds take 1, 2 and 3 s: no time difference beyond noise, so no front.
+    assert not table["pareto_seconds"].any()
+
+
+def test_time_front_counts_only_differences_beyond_the_noise():
+    # a is clearly faster than c; b overlaps both, so it ties with each of them.
+    low, high, accuracy = [1.0, 1.5, 3.0], [1.2, 3.5, 3.2], [0.90, 0.95, 0.99]
+    assert time_front(low, high, accuracy) == [True, False, True]  # b ties c, c is better
+    assert time_front([1.0, 1.1], [2.0, 2.1], [0.9, 0.8]) == [False, False]  # overlapping
+    assert time_front([1.0, 3.0], [2.0, 4.0], [0.9, 0.95]) == [True, True]
+
+
+def test_steady_time_leaves_out_the_first_epochs_one_off_cost():
+    history = pd.DataFrame({"seconds": [4.0, 1.0, 1.2, 0.8]})
+    times = epoch_times(history, 7.0)
+    assert times["first_epoch_seconds"] == 4.0
+    assert times["later_epoch_seconds"] == pytest.approx(1.0)
+    assert times["steady_seconds"] == pytest.approx(4.0)  # 7 s less the 3 s one-off
+    assert epoch_times(pd.DataFrame({"seconds": [4.0]}), 4.0)["steady_seconds"] == 4.0
+
+
+def test_every_interval_stays_in_its_metric_range(runs_root):
+    table = summary_table(MEMBERS, load_runs(MEMBERS, runs_root), y_test=Y_TEST)
+    for metric in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        assert (table[f"{metric}_ci_low"].dropna() >= 0).all()
+        assert (table[f"{metric}_ci_high"].dropna() <= 1).all()
+    for metric in ("train_loss", "val_loss", "test_loss", "train_seconds", "steady_seconds"):
+        assert (table[f"{metric}_ci_low"].dropna() >= 0).all()
+    # The test accuracy counts seeds and images; the others the seeds alone.
+    assert set(table["test_accuracy_ci_covers"]) == {"seeds and images"}
+    assert set(table["train_loss_ci_covers"]) == {"seeds"}
 
 
 def test_read_table_keeps_names_as_text(tmp_path):
@@ -394,7 +424,7 @@ def test_misclassified_lists_each_wrong_image_once_most_confident_first(runs_roo
     assert len(misclassified_table(runs, "wide", Y_TEST, CLASS_NAMES, limit=1)) == 1
 
 
-def test_pairwise_mcnemar_per_matched_seed_and_paired_t_across_seeds(runs_root):
+def test_pairwise_mcnemar_per_matched_seed_and_combined_over_seeds_and_images(runs_root):
     runs = load_runs(MEMBERS, runs_root)
     table = pairwise_table(correct_answers(runs, Y_TEST), "wide", ["wide", "narrow", "unstable"])
     mcnemar = table[table["test"] == "mcnemar"]
@@ -413,11 +443,14 @@ def test_pairwise_mcnemar_per_matched_seed_and_paired_t_across_seeds(runs_root):
     assert mcnemar["p_value"].tolist() == pytest.approx([1.0, 0.5, 0.5, 1.0, 0.5])
     assert mcnemar["p_holm"].tolist() == pytest.approx([1.0] * 5)  # 0.5 * 5, 4, 3 capped
     assert mcnemar["difference"].tolist() == pytest.approx([0.0, -1 / 3, -1 / 3, 0.0, -1 / 3])
-    paired = table[table["test"] == "paired_t"]
-    assert list(paired["other"]) == ["narrow"]  # unstable has too few matched seeds
-    # Differences 0, -1/3, -1/3: mean -2/9, s = 1/(3 sqrt 3), so t = -2 with 2 df.
-    (p_value,) = paired["p_value"]
-    assert p_value == pytest.approx(2 * scipy_stats.t.sf(2.0, 2))
+    combined = table[table["test"] == "combined"].set_index("other")
+    assert list(combined.index) == ["narrow", "unstable"]
+    # Over the 3 seeds x 6 images: narrow alone gets 2 images right in seeds 1 and 2.
+    assert combined.loc["narrow", "difference"] == pytest.approx(-4 / 18)
+    assert (combined.loc["narrow", "best_only"], combined.loc["narrow", "other_only"]) == (0, 4)
+    assert combined.loc["unstable", "seeds"] == 2
+    assert (combined["ci_low"] >= -1).all() and (combined["ci_high"] <= 1).all()
+    assert (combined["detectable"] > 0).all()
     assert not table["significant"].any()
 
 
@@ -425,35 +458,32 @@ def test_pairwise_without_a_best_variant_is_empty():
     assert pairwise_table({}, None, ["a", "b"]).empty
 
 
-def test_verdict_needs_every_pair_and_the_paired_test():
-    def rows(significant: list[bool], paired_p: float | None) -> pd.DataFrame:
-        mcnemar = [
-            {"test": "mcnemar", "difference": 0.02, "p_holm": 0.01 if s else 0.2, "significant": s}
-            for s in significant
-        ]
-        paired = (
+def test_verdict_rests_on_the_combined_test_after_holm():
+    def rows(p_holm: float | None, low: float = 0.01, high: float = 0.03) -> pd.DataFrame:
+        mcnemar = [{"test": "mcnemar", "difference": 0.02, "p_holm": 0.2, "significant": False}]
+        combined = (
             []
-            if paired_p is None
+            if p_holm is None
             else [
                 {
-                    "test": "paired_t",
+                    "test": "combined",
                     "difference": 0.02,
-                    "p_holm": paired_p,
-                    "ci_low": 0.01,
-                    "ci_high": 0.03,
-                    "significant": paired_p < 0.05,
+                    "p_holm": p_holm,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "detectable": 0.03,
+                    "significant": p_holm < 0.05,
                 }
             ]
         )
-        return pd.DataFrame(mcnemar + paired)
+        return pd.DataFrame(mcnemar + combined)
 
-    assert verdict(rows([True, True, True], 0.01))["supported"]
-    assert verdict(rows([True, True], None))["supported"]  # too few seeds for a paired test
-    assert not verdict(rows([True, True, False], 0.01))["supported"]
-    assert not verdict(rows([True, True, True], 0.2))["supported"]
-    result = verdict(rows([True, False, True], 0.01))
-    assert (result["pairs"], result["significant_pairs"]) == (3, 2)
-    assert result["max_p_holm"] == pytest.approx(0.2)
+    assert verdict(rows(0.01))["supported"]
+    assert not verdict(rows(0.2, -0.01, 0.05))["supported"]
+    # An unadjusted interval that excludes zero next to a Holm-adjusted p above 0.05.
+    explained = verdict(rows(0.06))
+    assert not explained["supported"] and explained["holm_only"]
+    assert not verdict(rows(None))["tested"]
     assert not verdict(pd.DataFrame(columns=["test", "difference", "p_holm", "significant"]))[
         "tested"
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ from archstudy.reporting.document import (
     write_markdown,
 )
 from archstudy.reporting.render import PANDOC_TYPST, render_html
+from archstudy.reporting.selection import Margin, Selection, selection
+from archstudy.reporting.shared_runs import appearances
 from archstudy.train.learning_rate import CHOICE_FILE, Choice, write_choice
 
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
@@ -228,6 +231,9 @@ def write_dataset_info(path: Path) -> Path:
     return path
 
 
+CONFIG_TEXT = "# my comment stays\nstudies: {}\n"
+
+
 def render_markdown(tmp_path: Path, title: str, study_title: str) -> tuple[str, Path, StudyInput]:
     study = make_study(tmp_path / "work", study_title)
     report_dir = tmp_path / "report"
@@ -240,6 +246,8 @@ def render_markdown(tmp_path: Path, title: str, study_title: str) -> tuple[str, 
         renderer=PANDOC_TYPST,
         report_dir=report_dir,
         command="snakemake --cores 2",
+        config_files=[{"path": "config/config.yaml", "text": CONFIG_TEXT, "sha256": "ab" * 32}],
+        overrides=["epochs=2"],
         repository=REPOSITORY,
     )
     markdown = report_dir / "report.md"
@@ -332,13 +340,89 @@ WIDTH = summary_rows(
 
 
 def test_finding_states_best_interval_margin_and_support():
-    verdicts = [verdict_for("w128", 0.012, False), verdict_for("w32", 0.03, True)]
-    assert findings.finding(WIDTH, verdicts) == (
-        "w512 has the highest validation accuracy (0.9300) and a test accuracy of 0.9377 "
-        "(95% interval 0.9348–0.9405), 0.0120 above the runner-up w128 (0.9257); its lead over "
-        "w32 is statistically supported; the difference from w128 is not statistically "
-        "supported."
+    verdicts = [
+        {**verdict_for("w128", 0.012, False), "detectable": 0.021},
+        verdict_for("w32", 0.03, True),
+    ]
+    chosen = Selection("w512", Margin("w128", 12, 1200, 3, False), "w512", 0.0, None)
+    assert findings.finding(WIDTH, verdicts, chosen) == (
+        "w512 has the highest validation accuracy (0.9300), ahead of w128 by 12 of 1,200 "
+        "validation predictions over 3 seeds. It has a test accuracy of 0.9377 "
+        "(95% interval 0.9348–0.9405); on the test set, its lead over w32 is statistically "
+        "supported; the difference from w128 is not statistically supported, which does not "
+        "rule out a difference smaller than 0.0210."
     )
+
+
+def pairwise_rows(*rows: tuple[str, str, int, int, float]) -> pd.DataFrame:
+    """(test, other, best_only, other_only, p_value) rows of a pairwise table, 3 seeds of 400."""
+    return pd.DataFrame(
+        [
+            {
+                "test": test,
+                "other": other,
+                "seeds": 3,
+                "n": 400,
+                "best_only": best_only,
+                "other_only": other_only,
+                "p_value": p,
+            }
+            for test, other, best_only, other_only, p in rows
+        ],
+        columns=["test", "other", "seeds", "n", "best_only", "other_only", "p_value"],
+    )
+
+
+def test_when_validation_and_test_disagree_the_finding_says_so():
+    # The depth study the reviewer saw: validation picks hidden-128 by 2 of 1,200 predictions,
+    # the test set ranks hidden-128x128x128 first.
+    summary = summary_rows(
+        ("hidden-128", 0.9650, 0.9600, 0.945, 0.975, True),
+        ("hidden-128x128", 0.9640, 0.9650, 0.950, 0.980, False),
+        ("hidden-128x128x128", 0.9633, 0.9700, 0.955, 0.985, False),
+    )
+    summary["test_first"] = [False, False, True]
+    pairwise = pairwise_rows(
+        ("validation", "hidden-128x128", 5, 1, 0.2),
+        ("validation", "hidden-128x128x128", 6, 4, 0.7),
+    )
+    chosen = selection(summary, pairwise)
+    assert chosen is not None and chosen.runner_up is not None
+    assert (chosen.runner_up.net, chosen.runner_up.total, chosen.runner_up.uncertain) == (
+        4,
+        1200,
+        True,
+    )
+    text = findings.finding(summary, [verdict_for("hidden-128x128x128", -0.01, False)], chosen)
+    assert (
+        "ahead of hidden-128x128 by 4 of 1,200 validation predictions over 3 seeds (within the "
+        "noise of the validation comparison: an uncertain pick)" in text
+    )
+    assert (
+        "The test set ranks hidden-128x128x128 first instead, 0.0100 above hidden-128 in test "
+        "accuracy; validation preferred hidden-128 over it by 2 of 1,200 validation predictions "
+        "over 3 seeds" in text
+    )
+
+
+def test_the_validation_margin_falls_back_to_the_per_seed_counts():
+    summary = summary_rows(
+        ("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False)
+    )
+    summary["test_first"] = [False, True]
+    seeds = pd.DataFrame(
+        {
+            "variant": ["a", "a", "b", "b"],
+            "seed": [0, 1, 0, 1],
+            "stopped": ["completed"] * 4,
+            "val_correct": [380.0, 381.0, 376.0, 377.0],
+            "validation_examples": [400, 400, 400, 400],
+        }
+    )
+    chosen = selection(summary, pairwise_rows(), seeds)
+    assert chosen is not None
+    assert chosen.runner_up == Margin("b", 8, 800, 2, None)  # noise unknown: not recorded
+    assert chosen.test_first == "b" and chosen.test_gap == pytest.approx(0.02)
 
 
 @pytest.mark.parametrize(
@@ -376,10 +460,10 @@ def test_support_clause(verdicts, clause):
     assert findings.support_clause(verdicts) == clause
 
 
-def test_finding_when_the_best_is_below_the_runner_up_on_the_test_set():
+def test_a_finding_without_selection_facts_names_no_test_value_of_a_validation_rank():
     table = summary_rows(("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False))
     text = findings.finding(table, [verdict_for("b", -0.02, False)])
-    assert "0.0200 below the runner-up b (0.9200)" in text
+    assert "runner-up" not in text and "0.9200" not in text
 
 
 def test_finding_without_a_comparison_or_a_best_variant():
@@ -414,7 +498,10 @@ def test_cells_and_p_values():
     assert findings.status_text({"status": "ok", "diverged": 1, "seeds": 3}) == (
         "1/3 seeds diverged"
     )
-    assert findings.verdict_text(verdict_for("a", -0.1, True)) == "best is worse"
+    assert findings.verdict_text(verdict_for("a", -0.1, True)) == "pick is worse"
+    assert findings.verdict_text({**verdict_for("a", 0.1, False), "holm_only": True}) == (
+        "not supported (the unadjusted interval excludes 0, but not after Holm's correction)"
+    )
 
 
 def test_markdown_has_methods_tests_and_reproducibility(tmp_path):
@@ -423,9 +510,17 @@ def test_markdown_has_methods_tests_and_reproducibility(tmp_path):
         assert heading in text
     assert "McNemar" in text and "Holm" in text
     # The constants the methods text states are the ones the code uses.
-    assert "fewer than 25 images" in text and "α = 0\\.05" not in text and "α = 0.05" in text
+    assert "exact binomial below 25" in text and "α = 0\\.05" not in text and "α = 0.05" in text
     assert "{#tbl-study-width-mcnemar}" in text
     assert "Git commit of the" in text
+    # What the intervals cover, and what the tests could see, in plain words.
+    assert "**What an interval covers.**" in text and "new test images" in text
+    assert "**What the tests can see.**" in text
+    # Each config layer exactly as written, with its hash; the overrides beside it.
+    assert "# my comment stays\nstudies: {}\n```" in text
+    assert "SHA-256 `" + "ab" * 32 + "`" in text
+    assert "- `epochs=2`" in text
+    assert re.search(r"constraints\.txt\) SHA-256: `[0-9a-f]{64}`", text)
 
 
 def test_numbers_reported_elsewhere_are_shown_beside_ours(tmp_path):
@@ -513,3 +608,42 @@ def test_figure_and_report_steps_start_without_the_statistics_libraries():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# --- one network in several studies ---------------------------------------------------------
+
+
+def test_a_run_shared_by_two_studies_is_named_once_and_its_errors_shown_once(tmp_path):
+    # Both studies name the same networks (the same variant ids): one set of runs.
+    width = make_study(tmp_path / "a", "Width", "width")
+    depth = make_study(tmp_path / "b", "Depth", "depth")
+    context = build_context(
+        "Report",
+        None,
+        [width, depth],
+        {},
+        "studies: {}",
+        PANDOC_TYPST,
+        tmp_path / "r",
+        "make",
+        repository=REPOSITORY,
+    )
+    run = context["studies"][0]["best"]["run"]
+    assert context["studies"][1]["best"]["run"] == run
+    assert any(f"run {run}" in note and "(Width) and" in note for note in context["shared_runs"])
+    assert context["studies"][0]["errors_shown_in"] is None
+    assert context["studies"][1]["errors_shown_in"]["anchor"] == "study-width"
+    write_markdown(context, tmp_path / "r" / "report.md", REPORT_ASSETS)
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "**Shared runs.**" in text
+    assert "its errors are shown [there](#study-width-errors)" in text
+    assert text.count("## Errors of the best variant") == 2  # one section each, one of them a link
+    assert text.count("Per-class precision, recall and F1") == 1
+
+
+def test_shared_runs_are_found_only_where_an_id_repeats():
+    first = pd.DataFrame({"variant": ["w128", "w32"], "variant_id": ["aaa", "bbb"]})
+    second = pd.DataFrame({"variant": ["hidden-128"], "variant_id": ["aaa"]})
+    shared = appearances([first, second], ["Width", "Depth"], ["w", "d"])
+    assert list(shared) == ["aaa"]
+    assert [place.name for place in shared["aaa"]] == ["w128", "hidden-128"]

@@ -134,3 +134,13 @@ def correct_answers(
         if not run.diverged:
             correct.setdefault(run.variant, {})[run.seed] = run.predictions == y_test
     return correct
+
+
+def validation_answers(runs: Sequence[SeedRun]) -> dict[str, dict[int, np.ndarray]]:
+    """Per variant, per completed seed that recorded them: which validation images it
+    classified correctly."""
+    answers: dict[str, dict[int, np.ndarray]] = {}
+    for run in runs:
+        if not run.diverged and run.validation_correct is not None:
+            answers.setdefault(run.variant, {})[run.seed] = np.asarray(run.validation_correct)
+    return answers

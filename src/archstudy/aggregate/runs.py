@@ -15,6 +15,7 @@ from archstudy.train.run_files import (
     HISTORY_FILE,
     METRICS_FILE,
     PROBABILITIES_FILE,
+    VALIDATION_ANSWERS_FILE,
     seed_dir,
     variant_dir,
 )
@@ -40,6 +41,8 @@ class SeedRun:
     metrics: dict[str, Any]
     history: pd.DataFrame
     probabilities: np.ndarray
+    # Which validation images it classified correctly (runs from before it was recorded: None).
+    validation_correct: np.ndarray | None = None
 
     @property
     def diverged(self) -> bool:
@@ -80,6 +83,7 @@ def load_runs(members: Sequence[Member], runs_root: Path) -> list[SeedRun]:
         for seed in member.seeds:
             run_dir = seed_dir(variant_dir(runs_root, member.variant_id), seed)
             metrics = json.loads((run_dir / METRICS_FILE).read_text())
+            validation = run_dir / VALIDATION_ANSWERS_FILE
             runs.append(
                 SeedRun(
                     member.name,
@@ -87,6 +91,7 @@ def load_runs(members: Sequence[Member], runs_root: Path) -> list[SeedRun]:
                     metrics,
                     pd.read_csv(run_dir / HISTORY_FILE),
                     np.load(run_dir / PROBABILITIES_FILE),
+                    np.load(validation) if validation.exists() else None,
                 )
             )
     return runs

@@ -15,7 +15,7 @@ from archstudy.atomic import atomic_path
 if TYPE_CHECKING:
     import pandas as pd
 
-TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
+TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified", "seeds")
 FIGURES = (
     "learning_curves",
     "overfitting_gap",
@@ -52,6 +52,8 @@ TEXT_COLUMNS = (
     "predicted_name",
     "stopped",
     "status",
+    "test_accuracy_ci_covers",
+    "val_accuracy_ci_covers",
     "learning_rate_chosen_by",
     *RUNTIME_KEYS,
 )

@@ -4,6 +4,7 @@ tests in comparisons.py."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,13 +14,16 @@ import numpy as np
 import pandas as pd
 
 from archstudy.aggregate.comparisons import pairwise_table
+from archstudy.aggregate.intervals import seed_interval, two_way
 from archstudy.aggregate.predictions import (
     confusion_table,
     correct_answers,
     misclassified_table,
     per_class_table,
+    validation_answers,
 )
 from archstudy.aggregate.runs import Member, SeedRun, load_runs, read_job_resources
+from archstudy.aggregate.seeds import epoch_times, seeds_table, time_front
 from archstudy.aggregate.stats import pareto_front, summarize
 from archstudy.aggregate.study_files import (
     DEGENERATE_MARGIN,
@@ -39,8 +43,15 @@ METRICS = (
     "test_loss",
     "test_accuracy",
     "train_seconds",
+    "steady_seconds",
     "epochs_run",
 )
+# The range each metric lives in: no interval reaches outside it.
+BOUNDS = {
+    "train_accuracy": (0.0, 1.0),
+    "val_accuracy": (0.0, 1.0),
+    "test_accuracy": (0.0, 1.0),
+}
 
 
 def chance_accuracy(y_test: np.ndarray) -> float:
@@ -74,14 +85,41 @@ def _status(kept: Sequence[SeedRun], test_accuracy: float, chance: float) -> str
     return "ok"
 
 
+def _metric_value(run: SeedRun, metric: str) -> float:
+    if metric == "steady_seconds":
+        return epoch_times(run.history, float(run.metrics["train_seconds"]))[metric]
+    return float(run.metrics[metric])
+
+
+def _answers_interval(answers: list[np.ndarray | None]) -> tuple[float, float] | None:
+    """The interval over seeds and images of a seeds' answers table, when every seed has one."""
+    present = [a for a in answers if a is not None]
+    if not answers or len(present) < len(answers) or len({len(a) for a in present}) != 1:
+        return None
+    result = two_way(np.stack([np.asarray(a, dtype=float) for a in present]))
+    return result.ci_low, result.ci_high
+
+
+def _covers(images: bool, seeds: int) -> str:
+    """What a metric's interval covers; with one seed the spread over seeds is unknown."""
+    if images:
+        return "seeds and images" if seeds > 1 else "images (one seed)"
+    return "seeds"
+
+
 def summary_table(
     members: Sequence[Member],
     runs: Sequence[SeedRun],
     chance: float = 0.0,
+    y_test: np.ndarray | None = None,
     resources: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
-    """One row per variant: hyperparameters, cost, status, and each metric's mean, std and
-    95% interval over seeds.
+    """One row per variant: hyperparameters, cost, status, and each metric's mean, std over
+    seeds and 95% interval.
+
+    The test accuracy's interval (given `y_test`), and the validation accuracy's where its
+    answers were recorded, cover seeds and images together (intervals.py); the others cover
+    the seeds alone. Every interval stays within its metric's range.
 
     `resources`, by variant name: its training job's seconds, peak memory and CPU time (all
     of its seeds in one job; NaN when not given).
@@ -125,14 +163,27 @@ def summary_table(
             **{key: _joined([runtime.get(key) for runtime in runtimes]) for key in RUNTIME_KEYS},
             **(resources or {}).get(member.name, read_job_resources(None)),
         }
+        answers: dict[str, list[np.ndarray | None]] = {
+            "test_accuracy": [run.predictions == y_test for run in kept]
+            if y_test is not None
+            else [],
+            "val_accuracy": [run.validation_correct for run in kept],
+        }
         for metric in METRICS:
-            summary = summarize([float(run.metrics[metric]) for run in kept])
+            values = [_metric_value(run, metric) for run in kept]
+            summary = summarize(values)
+            low, high = seed_interval(values, *BOUNDS.get(metric, (0.0, math.inf)))
+            both = _answers_interval(answers.get(metric, []))
+            if both is not None:
+                low, high = both
             row.update(
                 {
                     f"{metric}_mean": summary.mean,
                     f"{metric}_std": summary.std,
-                    f"{metric}_ci_low": summary.ci_low,
-                    f"{metric}_ci_high": summary.ci_high,
+                    f"{metric}_ci_low": low,
+                    f"{metric}_ci_high": high,
+                    # What the interval covers: seeds and images, or the seeds alone.
+                    f"{metric}_ci_covers": _covers(both is not None, len(kept)),
                 }
             )
         row["status"] = _status(kept, row["test_accuracy_mean"], chance)
@@ -142,10 +193,17 @@ def summary_table(
     table["best"] = False
     if table["val_accuracy_mean"].notna().any():
         table.loc[table["val_accuracy_mean"].idxmax(), "best"] = True
+    # Which variant the test set ranks first: reported beside the pick, never choosing.
+    table["test_first"] = False
+    if table["test_accuracy_mean"].notna().any():
+        table.loc[table["test_accuracy_mean"].idxmax(), "test_first"] = True
     # Cheapest-for-its-accuracy variants: nothing else is both cheaper and more accurate.
     accuracy = table["test_accuracy_mean"]
     table["pareto_parameters"] = pareto_front(table["parameters"], accuracy)
-    table["pareto_seconds"] = pareto_front(table["train_seconds_mean"], accuracy)
+    # Time without the first epoch's one-off costs, and only differences beyond the noise.
+    table["pareto_seconds"] = time_front(
+        table["steady_seconds_ci_low"], table["steady_seconds_ci_high"], accuracy
+    )
     return table
 
 
@@ -179,7 +237,7 @@ def aggregate_study(
     data = load_prepared(data_path)
     runs = load_runs(members, runs_root)
     resources = {member.name: read_job_resources(member.resources) for member in members}
-    summary = summary_table(members, runs, chance_accuracy(data.y_test), resources)
+    summary = summary_table(members, runs, chance_accuracy(data.y_test), data.y_test, resources)
     best = summary.loc[summary["best"], "variant"]
     best_variant = str(best.iloc[0]) if len(best) else None
     tables = {
@@ -188,9 +246,13 @@ def aggregate_study(
         "per_class": per_class_table(runs, data.y_test, data.class_names),
         "confusion": confusion_table(runs, data.y_test, data.class_names),
         "pairwise": pairwise_table(
-            correct_answers(runs, data.y_test), best_variant, [m.name for m in members]
+            correct_answers(runs, data.y_test),
+            best_variant,
+            [m.name for m in members],
+            validation_answers(runs),
         ),
         "misclassified": misclassified_table(runs, best_variant, data.y_test, data.class_names),
+        "seeds": seeds_table(runs, {m.name: m.variant_id for m in members}),
     }
     for name, table in tables.items():
         write_csv(table, table_file(out_dir, name))

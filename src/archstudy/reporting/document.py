@@ -7,6 +7,7 @@ sentences); the templates only lay the context out.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import shutil
@@ -19,7 +20,7 @@ import jinja2
 import pandas as pd
 
 from archstudy import provenance
-from archstudy.aggregate.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
+from archstudy.aggregate.intervals import POWER
 from archstudy.aggregate.stats import ALPHA, CONFIDENCE, EXACT_BELOW
 from archstudy.aggregate.study_files import (
     DEGENERATE_MARGIN,
@@ -39,9 +40,19 @@ from archstudy.reporting.findings import (
     format_interval,
     format_number,
     pareto_text,
+    power_text,
     reference_rows,
     status_text,
     test_rows,
+)
+from archstudy.reporting.seed_appendix import seed_rows_of
+from archstudy.reporting.selection import detectable, selection
+from archstudy.reporting.shared_runs import (
+    SHORT_ID,
+    Appearance,
+    appearances,
+    error_homes,
+    sentences,
 )
 from archstudy.train.learning_rate import (
     CHOICE_FILE,
@@ -110,6 +121,7 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
         rows.append(
             {
                 "variant": record["variant"],
+                "run": str(record["variant_id"])[:SHORT_ID],
                 "mark": BEST_MARK if record["best"] else "",
                 "status": status_text(record),
                 "flagged": record["status"] != "ok" or bool(record["diverged"]),
@@ -138,7 +150,11 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 "mflops": format_number(record["flops_per_example"] / 1e6, 3),
                 "epochs": epochs_text(record),
                 "stopped": record["stopped"],
-                "seconds": estimate(record, "train_seconds", 1),
+                # Without the first epoch's one-off cost, which is shown apart.
+                "seconds": estimate(record, "steady_seconds", 1),
+                "one_off": format_number(
+                    record["train_seconds_mean"] - record["steady_seconds_mean"], 1
+                ),
                 # .get: summary tables written by earlier versions lack the columns.
                 "memory": format_count(record.get("job_peak_memory_mb")),
                 "cpu": format_number(record.get("job_cpu_seconds"), 1),
@@ -205,6 +221,8 @@ def _study_context(
     best_rows = summary[summary["best"]]
     best = best_rows.iloc[0].to_dict() if len(best_rows) else None
     tests = test_rows(pairwise, summary)
+    seeds, seed_rows = seed_rows_of(study.tables_dir)
+    chosen = selection(summary, pairwise, seeds)
     figures = {
         figure: _copy(
             figure_file(study.figures_dir, figure), figure_file(figures_target, figure), report_dir
@@ -226,11 +244,19 @@ def _study_context(
         if best is None
         else {
             "variant": best["variant"],
+            "run": str(best["variant_id"])[:SHORT_ID],
             "val_accuracy": format_number(best["val_accuracy_mean"]),
             "test_accuracy": format_number(best["test_accuracy_mean"]),
             "test_with_interval": _with_interval(best, "test_accuracy"),
+            "uncertain": bool(chosen and chosen.runner_up and chosen.runner_up.uncertain),
+            "test_first": "same"
+            if chosen is None or chosen.test_first in (None, chosen.pick)
+            else str(chosen.test_first),
         },
-        "finding": finding(summary, tests["verdicts"]),
+        "finding": finding(summary, tests["verdicts"], chosen),
+        "power": power_text(detectable(pairwise)),
+        "time_front": bool(summary["pareto_seconds"].any()),
+        "seed_rows": seed_rows,
         "references": reference_rows(summary, study.references),
         "flags": flags(summary, chance),
         "tests": tests,
@@ -260,6 +286,8 @@ def build_context(
     report_dir: Path,
     command: str,
     dataset_samples: Mapping[str, Path] | None = None,
+    config_files: Sequence[Mapping[str, str]] = (),
+    overrides: Sequence[str] = (),
     *,
     repository: Path,
 ) -> dict[str, Any]:
@@ -283,6 +311,19 @@ def build_context(
         for study in studies
     ]
     summaries = [context.pop("summary") for context in contexts]
+    shared = appearances(summaries, [c["title"] for c in contexts], [c["anchor"] for c in contexts])
+    homes = error_homes(
+        [
+            (
+                Appearance(c["title"], c["anchor"], c["best"]["variant"] if c["best"] else ""),
+                c["best"]["run"] if c["best"] else None,
+            )
+            for c in contexts
+        ]
+    )
+    for context in contexts:
+        home = homes.get(context["anchor"])
+        context["errors_shown_in"] = None if home is None else vars(home)
     return {
         "title": title,
         "author": author,
@@ -309,9 +350,14 @@ def build_context(
             "confidence": f"{CONFIDENCE:.0%}",
             "alpha": f"{ALPHA:.2g}",
             "exact_below": EXACT_BELOW,
-            "min_seeds": MIN_SEEDS_FOR_PAIRED_TEST,
+            "power": f"{POWER:.0%}",
             "degenerate_margin": f"{DEGENERATE_MARGIN:g}",
         },
+        "shared_runs": sentences(shared),
+        # Each layer as written; the SHA-256 is of its bytes on disk.
+        "config_files": [{**file, "text": file["text"].rstrip("\n")} for file in config_files],
+        "overrides": list(overrides),
+        "constraints_sha256": _constraints_hash(repository),
         "splits": provenance.splits(summaries, [study.dataset for study in studies]),
         "training_hardware": provenance.training_hardware(summaries),
         "config_text": config_text,
@@ -319,6 +365,12 @@ def build_context(
         "git": provenance.git_states(repository),
         "hardware": provenance.hardware(),
     }
+
+
+def _constraints_hash(repository: Path) -> str:
+    """SHA-256 of the locked dependency list the environment was installed from."""
+    path = repository / "constraints.txt"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "n/a"
 
 
 def write_markdown(context: Mapping[str, Any], path: Path, templates: Path) -> None:

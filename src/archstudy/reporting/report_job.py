@@ -39,7 +39,8 @@ def report_job(
     """Write the report's Markdown, HTML and PDF; return the renderer used.
 
     `datasets`: per dataset, its description ("info") and sample images ("samples");
-    `text`: title, author, config_text and command; `outputs`: markdown, html and pdf paths;
+    `text`: title, author, config_text, config_files (each layer as written, with its
+    SHA-256), overrides and command; `outputs`: markdown, html and pdf paths;
     `assets`: the workflow's report/ folder (templates, styles); `repository`: the workflow's
     folder, whose git state the appendix records.
     """
@@ -55,6 +56,8 @@ def report_job(
         markdown.parent,
         text["command"],
         dataset_samples={name: Path(files["samples"]) for name, files in datasets.items()},
+        config_files=text.get("config_files", ()),
+        overrides=text.get("overrides", ()),
         repository=Path(repository),
     )
     log(f"writing {markdown}")

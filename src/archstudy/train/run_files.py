@@ -16,6 +16,9 @@ HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
 PROBABILITIES_FILE = "test_probabilities.npy"
 RUN_FILES = (MODEL_FILE, HISTORY_FILE, METRICS_FILE, PROBABILITIES_FILE)
+# Which validation images the seed classified correctly (for the validation comparisons). Not
+# in RUN_FILES: runs trained before it was recorded still count as complete.
+VALIDATION_ANSWERS_FILE = "validation_correct.npy"
 
 # The columns of history.csv, one row per epoch run.
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")

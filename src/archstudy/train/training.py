@@ -24,6 +24,7 @@ from archstudy.train.run_files import (
     METRICS_FILE,
     MODEL_FILE,
     PROBABILITIES_FILE,
+    VALIDATION_ANSWERS_FILE,
     is_complete,
     partial_seed_dir,
     seed_dir,
@@ -298,6 +299,8 @@ def train_seed(
     val_loss, val_accuracy = model.evaluate(x_val, y_val, **evaluate)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, **evaluate)
     probabilities = model.predict(x_test, **evaluate).astype(np.float32)
+    # Which validation images it got right: the report tests whether the pick is within noise.
+    validation_correct = model.predict(x_val, **evaluate).argmax(axis=1) == inputs.y_val
 
     epochs_run = len(history.history.get("loss", []))
     losses = np.asarray(history.history.get("loss", []), dtype=float)
@@ -344,6 +347,7 @@ def train_seed(
         rows.append(",".join([str(epoch + 1), *values, f"{epoch_log.seconds[epoch]:.4f}"]))
     (run_dir / HISTORY_FILE).write_text("\n".join(rows) + "\n")
     np.save(run_dir / PROBABILITIES_FILE, probabilities)
+    np.save(run_dir / VALIDATION_ANSWERS_FILE, validation_correct)
     (run_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     if diverged:
         log(
