@@ -16,6 +16,7 @@ from archstudy.config.hyperparameters import (
     LRRangeTest,
     StopBelow,
 )
+from archstudy.config.bounds import check_bounds
 from archstudy.config.schema import load_schema, schema_defaults, validate
 from archstudy.data.datasets import DATASETS
 from archstudy.errors import ConfigError
@@ -88,6 +89,32 @@ def _name_part(value: Any) -> str:
     if isinstance(value, list):
         return "x".join(_name_part(item) for item in value) or "none"
     return str(value)
+
+
+def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
+    """How many variants a grid makes (the product of its value lists), without making them."""
+    keys = [key for key in _GRID_ORDER if key in grid]
+    return math.prod(len(grid[key]) for key in keys) if keys else 0
+
+
+def _check_sizes(config: Mapping[str, Any], limits: Mapping[str, Any]) -> None:
+    """Refuse a study, or the plan, with more variants than the limits, before expanding grids."""
+    total = 0
+    for study_name, study in config["studies"].items():
+        size = grid_size(study.get("grid", {})) + len(study.get("variants", {}))
+        if size > limits["max_variants"]:
+            raise ConfigError(
+                f"invalid config: studies.{study_name}: {size:,} variants exceed "
+                f"limits.max_variants = {limits['max_variants']:,} "
+                "(accepted: a smaller grid, or a higher limit)"
+            )
+        total += size
+    if total > limits["max_total_variants"]:
+        raise ConfigError(
+            f"invalid config: studies: {total:,} variants in all exceed "
+            f"limits.max_total_variants = {limits['max_total_variants']:,} "
+            "(accepted: fewer or smaller studies, or a higher limit)"
+        )
 
 
 def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
@@ -193,11 +220,13 @@ def _check_folder_names(names: Sequence[str]) -> None:
 
 def build_plan(config: Mapping[str, Any]) -> Plan:
     """Validate `config` and resolve every study into variants with stable identities."""
+    check_bounds(config)
     validate(config)
     schema = load_schema()
     builtin = schema_defaults(schema["$defs"]["hyperparameters"])
     settings = _layered(schema_defaults(), config)
     limits = _layered(schema_defaults(schema["properties"]["limits"]), settings["limits"])
+    _check_sizes(config, limits)
 
     _check_folder_names(list(config["studies"]))
     studies: dict[str, Study] = {}
@@ -218,12 +247,6 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             raise ConfigError(
                 f"invalid config: studies.{study_name}.references.{unknown[0]}: no variant of "
                 f"that name (accepted: {', '.join(declared)})"
-            )
-        if len(declared) > limits["max_variants"]:
-            raise ConfigError(
-                f"invalid config: studies.{study_name}: {len(declared)} variants exceed "
-                f"limits.max_variants = {limits['max_variants']} "
-                "(raise the limit or shrink the grid)"
             )
         members: list[StudyVariant] = []
         for variant_name, overrides in declared.items():
