@@ -1,4 +1,5 @@
 # Validate the config first, then resolve it into studies and unique variants (the plan).
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ sys.path.insert(0, PACKAGE_SOURCE)
 PYTHON_PATH = [PACKAGE_SOURCE, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
 os.environ.update(PYTHONPATH=os.pathsep.join(dict.fromkeys(filter(None, PYTHON_PATH))))
 
+from archstudy.config.budget import time_left, variant_costs
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
 from archstudy.config.schema import schema_path
@@ -46,6 +48,13 @@ except ConfigError as error:
     sys.exit(f"archstudy: {error}")
 # The community-standard check against the same schema (it passes once build_plan did).
 validate(config, schema=schema_path(), set_default=False)
+# Each training job's estimated cost (archstudy.config.cost): the longest start first.
+COSTS = variant_costs(PLAN)
+
+
+onstart:
+    LEFT = time_left(PLAN, finished_seeds(), workflow.cores)
+    print(f"archstudy: {LEFT}", file=sys.stderr)
 
 
 wildcard_constraints:
@@ -66,6 +75,24 @@ def get_train_inputs(wildcards):
     if PLAN.hyperparameters[wildcards.variant_id].lr_range_test is not None:
         inputs["lr_choice"] = f"results/lr_range/{wildcards.variant_id}/choice.json"
     return inputs
+
+
+def get_training_priority(wildcards):
+    """Longest training jobs first, all before the tables, figures and report (priority 0)."""
+    return 1 + round(COSTS[wildcards.variant_id].seconds)
+
+
+def finished_seeds():
+    """Variant id -> {seed: seconds it trained} of the seeds already in results/runs/."""
+    finished = {}
+    for path in Path("results/runs").glob("*/seed*/metrics.json"):
+        try:
+            seconds = float(json.loads(path.read_text())["train_seconds"])
+            seed = int(path.parent.name.removeprefix("seed"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a finished seed's record: the estimate leaves it out
+        finished.setdefault(path.parent.parent.name, {})[seed] = seconds
+    return finished
 
 
 def get_hyperparameters(wildcards):

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archstudy.config.bounds import check_bounds
+from archstudy.config.budget import check_limits
 from archstudy.config.hyperparameters import (
     REGULARIZERS,
     EarlyStopping,
@@ -16,7 +18,6 @@ from archstudy.config.hyperparameters import (
     LRRangeTest,
     StopBelow,
 )
-from archstudy.config.bounds import check_bounds
 from archstudy.config.schema import load_schema, schema_defaults, validate
 from archstudy.data.datasets import DATASETS
 from archstudy.errors import ConfigError
@@ -272,10 +273,12 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             dataset=datasets[0],
             variants=tuple(members),
         )
-    return Plan(
+    plan = Plan(
         studies=studies,
         hyperparameters=hyperparameters,
         seeds={variant_id: tuple(sorted(values)) for variant_id, values in seeds.items()},
         data=_layered(schema_defaults(schema["properties"]["data"]), settings["data"]),
         report=_layered(schema_defaults(schema["properties"]["report"]), settings["report"]),
     )
+    check_limits(plan, limits)
+    return plan
