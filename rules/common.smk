@@ -78,8 +78,9 @@ def get_train_inputs(wildcards):
 
 
 def get_training_priority(wildcards):
-    """Longest training jobs first, all before the tables, figures and report (priority 0)."""
-    return 1 + round(COSTS[wildcards.variant_id].seconds)
+    """Longest training jobs first (estimated tenths of a second), all before the tables,
+    figures and report (priority 0)."""
+    return 1 + round(10 * COSTS[wildcards.variant_id].seconds)
 
 
 def finished_seeds():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from archstudy.config.bounds import check_bounds
 from archstudy.config.budget import check_limits
@@ -21,6 +22,8 @@ from archstudy.config.hyperparameters import (
 from archstudy.config.schema import load_schema, schema_defaults, validate
 from archstudy.data.datasets import DATASETS
 from archstudy.errors import ConfigError
+
+_Settings = TypeVar("_Settings", EarlyStopping, StopBelow, LRRangeTest)
 
 # Keys whose values the grid helper turns into readable name parts.
 _GRID_ORDER = (
@@ -136,6 +139,18 @@ def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
     return variants
 
 
+def _nested(kind: type[_Settings], values: Mapping[str, Any]) -> _Settings:
+    """Nested settings with each number of the type its field declares (JSON schema's
+    `integer` accepts 2.0, which NumPy's seeding, for one, refuses)."""
+    casts: dict[str, Any] = {"int": int, "float": float}
+    types = {field.name: field.type for field in dataclasses.fields(kind)}
+    return kind(**{key: casts.get(str(types[key]), _same)(value) for key, value in values.items()})
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tuple[int, ...]]:
     """Turn merged settings into Hyperparameters, checking what the schema cannot."""
     hidden = tuple(int(size) for size in values["hidden"])
@@ -165,7 +180,7 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         validation_method=values["validation_method"],
         validation_seed=int(values["validation_seed"]),
         scale_inputs=bool(values["scale_inputs"]),
-        train_subset=values["train_subset"],
+        train_subset=None if values["train_subset"] is None else int(values["train_subset"]),
         bias_initializer=values["bias_initializer"],
         loss=values["loss"],
         momentum=float(values["momentum"]),
@@ -174,12 +189,14 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         **{key: float(values["regularization"].get(key, 0.0)) for key in REGULARIZERS},
         regularize_output=bool(values["regularization"].get("output", False)),
         early_stopping=(
-            EarlyStopping(**values["early_stopping"])
+            _nested(EarlyStopping, values["early_stopping"])
             if values["early_stopping"] is not None
             else None
         ),
-        stop_below=StopBelow(**values["stop_below"]) if values["stop_below"] is not None else None,
-        lr_range_test=LRRangeTest(**lr_range) if lr_range is not None else None,
+        stop_below=(
+            _nested(StopBelow, values["stop_below"]) if values["stop_below"] is not None else None
+        ),
+        lr_range_test=_nested(LRRangeTest, lr_range) if lr_range is not None else None,
     )
     if hyperparameters.momentum and hyperparameters.optimizer == "adam":
         raise ConfigError(
