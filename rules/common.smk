@@ -57,6 +57,23 @@ onstart:
     print(f"archstudy: {LEFT}", file=sys.stderr)
 
 
+onerror:
+    print(
+        "archstudy: the run stopped before the end (interrupted, or a job failed: its log "
+        "is named above); finished seeds are kept: rerun the same command to continue",
+        file=sys.stderr,
+    )
+
+
+# Snakemake's own lock message is a paragraph; say first, in one line, what to do about it.
+if any(Path(".snakemake/locks").glob("*.lock")):
+    print(
+        "archstudy: another Snakemake run holds this folder's lock: if one is running, "
+        "let it finish; if none is (it was killed), run `snakemake --unlock`, then rerun",
+        file=sys.stderr,
+    )
+
+
 wildcard_constraints:
     dataset="|".join(PLAN.datasets),
     variant_id="[0-9a-f]{12}",

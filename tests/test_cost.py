@@ -149,13 +149,13 @@ def test_shipped_studies_fit_the_default_limits_and_their_totals_are_printed():
 def test_time_left_scales_the_estimate_by_the_seeds_already_trained():
     plan = plan_of(a={"hidden": [16]}, b={"hidden": [64]})
     untouched = time_left(plan, {}, cores=1)
-    assert untouched.startswith("time left: 6 of 6 runs to train, roughly ")
+    assert untouched.startswith("training left: 6 of 6 runs, roughly ")
     assert "scaled" not in untouched
     first = next(iter(plan.hyperparameters))
     one_seed = cost.estimate(plan.hyperparameters[first], 1).seconds - cost.JOB_SECONDS
     # Two seeds trained, each three times slower than the model says: the rest is scaled.
     line = time_left(plan, {first: {0: 3 * one_seed, 1: 3 * one_seed}}, cores=1)
-    assert line.startswith("time left: 4 of 6 runs to train")
+    assert line.startswith("training left: 4 of 6 runs, ")
     assert "scaled by 3.00 from 2 trained seeds" in line
 
 

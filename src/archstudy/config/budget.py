@@ -98,7 +98,7 @@ def describe_totals(total: Totals, label: str = "training") -> str:
         f"{label}: {total.runs:,} runs, {total.epochs:,} epochs at most, "
         f"{total.examples:,.0f} examples, {_flops(total.flops)}; roughly "
         f"{format_duration(total.seconds)} on one core, {format_duration(total.wall_seconds)} "
-        f"on {total.cores} cores (a rough estimate: machines differ by a factor of 2 or more)"
+        f"on {_cores(total.cores)} (a rough estimate: machines differ by a factor of 2 or more)"
     )
 
 
@@ -125,10 +125,14 @@ def time_left(plan: Plan, finished: Mapping[str, Mapping[int, float]], cores: in
     total = totals(scaled, cores)
     measured = f", scaled by {factor:.2f} from {len(done)} trained seeds" if done else ""
     return (
-        f"time left: {total.runs:,} of {sum(map(len, plan.seeds.values())):,} runs to "
-        f"train, roughly {format_duration(total.wall_seconds)} on {cores} cores{measured}"
+        f"training left: {total.runs:,} of {sum(map(len, plan.seeds.values())):,} runs, "
+        f"roughly {format_duration(total.wall_seconds)} on {_cores(cores)}{measured}"
     )
 
 
 def _flops(flops: float) -> str:
     return f"{flops / 1e12:,.1f} TFLOP" if flops >= 1e12 else f"{flops / 1e9:,.1f} GFLOP"
+
+
+def _cores(cores: int) -> str:
+    return "1 core" if cores == 1 else f"{cores} cores"

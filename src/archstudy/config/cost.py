@@ -33,7 +33,7 @@ RATE_FLOPS = 60e9
 HALF_SPEED_BATCH = 32
 STEP_SECONDS = 0.5e-3
 SEED_SECONDS = 2.0  # tracing the first epoch, final evaluation, writing the seed's files
-JOB_SECONDS = 8.0  # a training job's start: Python, TensorFlow and scikit-learn, the data
+JOB_SECONDS = 10.0  # a training job's start: Python, TensorFlow and scikit-learn, the data
 RUNTIME_BYTES = 700e6  # a training process at rest (Python, TensorFlow), before any data
 EVALUATION_BATCH = 1024  # examples per evaluation step (archstudy.train.training)
 # Extra slots per parameter an optimizer keeps (Keras 3): Adam two moments, RMSprop one
