@@ -691,3 +691,26 @@ def test_configs_built_in_python_are_bounded_too():
     for _ in range(8):
         wide = [wide] * 10
     assert "more than 100,000 values" in config_error(one_variant(hidden=wide))
+
+
+@pytest.mark.parametrize(
+    ("variant", "where", "accepted"),
+    [
+        ({"validation_split": 0.99999}, "validation_split", "leaves 4000 for validation and 0"),
+        (
+            {"train_subset": 100, "validation_split": 0.001},
+            "validation_split",
+            "at least 10 in each",  # a stratified split needs one example of each class
+        ),
+        (
+            {"train_subset": 100, "validation_split": 0.001, "validation_method": "head"},
+            "validation_split",
+            "leaves 0 for validation",
+        ),
+        ({"train_subset": 3995}, "train_subset", "accepted: 100 to 3990, 4000, or null"),
+    ],
+)
+def test_splits_the_trainer_cannot_make_are_refused(variant, where, accepted):
+    message = config_error(one_variant(**variant))
+    assert f"studies.s.variants.v.{where}:" in message
+    assert accepted in message

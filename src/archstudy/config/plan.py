@@ -204,23 +204,43 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
             f"(accepted: momentum with sgd or rmsprop)"
         )
     # The smallest number of training examples any split method leaves after validation.
-    train_size = DATASETS[hyperparameters.dataset].train_size
-    if hyperparameters.train_subset is not None:
-        if hyperparameters.train_subset > train_size:
+    _check_split(hyperparameters, where)
+    return hyperparameters, tuple(int(seed) for seed in values["seeds"])
+
+
+def _check_split(hp: Hyperparameters, where: str) -> None:
+    """Every split the trainer makes must hold examples (of every class, where stratified)."""
+    spec = DATASETS[hp.dataset]
+    # scikit-learn's stratified splits need each part to hold one example per class.
+    least = len(spec.class_names)
+    train_size = spec.train_size
+    if hp.train_subset is not None:
+        if hp.train_subset != train_size and not 100 <= hp.train_subset <= train_size - least:
             raise ConfigError(
-                f"invalid config: {where}.train_subset: {hyperparameters.train_subset} is more "
-                f"than the {train_size} training images of {hyperparameters.dataset} "
-                f"(accepted: 100 to {train_size}, or null for all)"
+                f"invalid config: {where}.train_subset: {hp.train_subset} of the {train_size} "
+                f"training images of {hp.dataset} (accepted: 100 to {train_size - least}, "
+                f"{train_size}, or null for all)"
             )
-        train_size = hyperparameters.train_subset
-    fit_size = train_size - math.ceil(train_size * hyperparameters.validation_split)
-    if hyperparameters.batch_size > fit_size:
+        train_size = hp.train_subset
+    fraction = hp.validation_split
+    validation = {
+        "head": round(fraction * train_size),
+        "tail": train_size - math.floor(train_size * (1.0 - fraction)),
+    }.get(hp.validation_method, math.ceil(fraction * train_size))
+    fit_size = train_size - validation
+    need = least if hp.validation_method == "stratified" else 1
+    if min(validation, fit_size) < need:
         raise ConfigError(
-            f"invalid config: {where}.batch_size: {hyperparameters.batch_size} is larger than the "
-            f"{fit_size} training examples of {hyperparameters.dataset} left after validation "
+            f"invalid config: {where}.validation_split: {fraction} of {train_size} training "
+            f"images leaves {validation} for validation and {fit_size} for training (accepted: "
+            f"a fraction leaving at least {need} in each)"
+        )
+    if hp.batch_size > fit_size:
+        raise ConfigError(
+            f"invalid config: {where}.batch_size: {hp.batch_size} is larger than the "
+            f"{fit_size} training examples of {hp.dataset} left after validation "
             f"(accepted: 1 to {fit_size})"
         )
-    return hyperparameters, tuple(int(seed) for seed in values["seeds"])
 
 
 def _check_folder_names(names: Sequence[str]) -> None:
