@@ -6,25 +6,15 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from archstudy.config.schema import key_path
+from archstudy.config.schema import describe, key_path
 from archstudy.errors import ConfigError
 
 # No honest config comes near these; a hostile one (an alias bomb given through Snakemake's
 # own loader, an integer NumPy or Keras cannot hold) is refused before anything walks it.
-MAX_VALUES = 100_000  # values in the whole config, shared (aliased) values counted each time
+MAX_VALUES = 20_000  # values in the whole config, shared (aliased) values counted each time
 MAX_DEPTH = 32
 MAX_INTEGER = 2**63 - 1  # the largest integer NumPy, TensorFlow and JSON tools all hold
 MAX_TEXT = 10_000  # characters in one string
-
-
-def describe(value: Any) -> str:
-    """A value as a message shows it: short, and never a 4,000-digit integer."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
-        digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
-        return f"an integer of {digits} digits"
-    if isinstance(value, str) and len(value) > 60:
-        return f"{value[:40]!r}... ({len(value):,} characters)"
-    return repr(value)
 
 
 def check_bounds(config: Any) -> None:

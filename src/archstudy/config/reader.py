@@ -13,7 +13,7 @@ from archstudy.errors import ConfigError
 # deep, a few hundred values), so a hostile file is refused at once instead of hanging.
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
-MAX_VALUES = 100_000  # values in the document with every alias expanded
+MAX_VALUES = 20_000  # values in the document with every alias expanded
 
 
 class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
@@ -32,17 +32,19 @@ class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no t
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) and event.anchor in self.anchors:
-            size = self._sizes.get(id(self.anchors[event.anchor]), 1)
-            if self._expanded + size > MAX_VALUES:
-                raise yaml.composer.ComposerError(
-                    None,
-                    None,
-                    f"aliases expand the document to more than {MAX_VALUES:,} values "
-                    f"(accepted: at most {MAX_VALUES:,}; a study needs a few hundred)",
-                    event.start_mark,
-                )
-            self._expanded += size
+        alias = isinstance(event, yaml.AliasEvent) and event.anchor in self.anchors
+        size = self._sizes.get(id(self.anchors[event.anchor]), 1) if alias else 1
+        if self._expanded + size > MAX_VALUES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"{'aliases expand the document to' if alias else 'the document holds'} more "
+                f"than {MAX_VALUES:,} values (accepted: at most {MAX_VALUES:,}; a study needs "
+                "a few hundred)",
+                event.start_mark,
+            )
+        self._expanded += size
+        if alias:
             node: yaml.Node = super().compose_node(parent, index)
             return node
         self._depth += 1
@@ -53,7 +55,6 @@ class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no t
                 f"nested more than {MAX_DEPTH} levels deep (accepted: at most {MAX_DEPTH})",
                 event.start_mark,
             )
-        self._expanded += 1
         node = super().compose_node(parent, index)
         self._depth -= 1
         self._sizes[id(node)] = 1 + sum(self._sizes.get(id(child), 1) for child in _children(node))
