@@ -714,3 +714,8 @@ def test_splits_the_trainer_cannot_make_are_refused(variant, where, accepted):
     message = config_error(one_variant(**variant))
     assert f"studies.s.variants.v.{where}:" in message
     assert accepted in message
+
+
+def test_text_with_a_nul_character_is_refused():
+    message = config_error({**one_variant(), "data": {"local_dir": "data\x00/../etc"}})
+    assert message.startswith("invalid config: data.local_dir: 'data\\x00/../etc' holds a NUL")

@@ -60,6 +60,12 @@ def _check_scalar(value: Any, path: list[str | int]) -> None:
             f"invalid config: {where}: {describe(value)} is too large "
             f"(accepted: integers up to {MAX_INTEGER:,}, and the key's own maximum)"
         )
+    if isinstance(value, str) and "\x00" in value:
+        # No path, URL or title holds one; the operating system refuses it in any path.
+        raise ConfigError(
+            f"invalid config: {where}: {describe(value)} holds a NUL character "
+            "(accepted: text without NUL characters)"
+        )
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise ConfigError(
             f"invalid config: {where}: {describe(value)} is too long "
