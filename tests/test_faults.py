@@ -218,42 +218,6 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
-@pytest.fixture(scope="module")
-def killed_then_resumed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("killed"), KILL_CONFIG)
-    process = subprocess.Popen(
-        snakemake_command("--configfile", "study.yaml", cores=1),
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    # Kill everything as soon as the first seed of the first network is finished.
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list((workdir / "results/runs").glob("*/seed0")):
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert list((workdir / "results/runs").glob("*/seed0")), "no seed finished before the kill"
-    # Nothing Snakemake would take as complete: no variant's runs.json, no report.
-    assert not list((workdir / "results/runs").glob("*/runs.json"))
-    assert not (workdir / "results/report").exists()
-    # As after a power loss, Snakemake's lock stays behind: a rerun is refused, saying how to
-    # unlock in one line of ours before Snakemake's own paragraph.
-    locked = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
-    assert locked.returncode != 0
-    assert _archstudy_lines(locked.stderr) == [LOCK_LINE], locked.stderr[-3000:]
-    unlocked = run_snakemake(workdir, "--configfile", "study.yaml", "--unlock")
-    assert unlocked.returncode == 0, unlocked.stderr[-3000:]
-    result = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "already trained, kept" in result.stderr  # the finished seed was not redone
-    # The study's time left, at the start, is scaled by the seed trained before the kill.
-    assert "archstudy: training left: 5 of 6 runs, roughly " in result.stderr
-    assert "from 1 trained seeds" in result.stderr
-    return workdir
-
-
 LOCK_LINE = (
     "archstudy: another Snakemake run holds this folder's lock: if one is running, let it "
     "finish; if none is (it was killed), run `snakemake --unlock`, then rerun"
@@ -264,21 +228,33 @@ def _archstudy_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("archstudy:")]
 
 
+def _start(workdir: Path, console: Any) -> subprocess.Popen[bytes]:
+    """Snakemake in its own process group, as a terminal's foreground job is."""
+    return subprocess.Popen(
+        snakemake_command("--configfile", "study.yaml", cores=1),
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=console,
+        start_new_session=True,
+    )
+
+
+def _wait_for_seeds(workdir: Path, count: int) -> None:
+    deadline = time.monotonic() + 300
+    while len(list((workdir / "results/runs").glob("*/seed*"))) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} seeds finished in 300 s"
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
-def interrupted_then_resumed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def interrupted_killed_then_resumed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One study stopped twice, by Ctrl-C and by `kill -9`, then finished by a rerun."""
     workdir = copy_workflow(tmp_path_factory.mktemp("interrupted"), KILL_CONFIG)
+    runs = workdir / "results/runs"
     console = workdir / "console.txt"
     with console.open("w") as stderr:
-        process = subprocess.Popen(
-            snakemake_command("--configfile", "study.yaml", cores=1),
-            cwd=workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not list((workdir / "results/runs").glob("*/seed0")):
-            time.sleep(0.1)
+        process = _start(workdir, stderr)
+        _wait_for_seeds(workdir, 1)
         # A second Snakemake in the same folder is refused, and the first one carries on.
         second = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
         assert second.returncode != 0
@@ -292,30 +268,47 @@ def interrupted_then_resumed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "[train_variant] interrupted: finished seeds are kept" in output
     assert "archstudy: the run stopped before the end" in output
     assert "Traceback" not in output
-    assert list((workdir / "results/runs").glob("*/seed0"))
-    assert not list((workdir / "results/runs").glob("*/runs.json"))
-    # Snakemake releases its lock on Ctrl-C: the same command simply continues.
+    assert not (workdir / "results/report").exists()
+    interrupted = len(list(runs.glob("*/seed*")))
+
+    # Snakemake releases its lock on Ctrl-C: the same command continues. It is killed in
+    # turn (as by `kill -9` or a power loss) as soon as one more seed is finished.
+    with console.open("w") as stderr:
+        process = _start(workdir, stderr)
+        _wait_for_seeds(workdir, interrupted + 1)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    # Seeds appear only complete (each is renamed into place), and no report was made.
+    for seed in runs.glob("*/seed*"):
+        assert {"metrics.json", "test_probabilities.npy"} <= {f.name for f in seed.iterdir()}
+    assert not (workdir / "results/report").exists()
+    finished = len(list(runs.glob("*/seed*")))
+    # Variants with some of their three seeds trained: their rerun keeps those seeds.
+    partly = [variant for variant in runs.iterdir() if 0 < len(list(variant.glob("seed*"))) < 3]
+    # Snakemake's lock stays behind: a rerun is refused, saying how to unlock in one line
+    # of ours before Snakemake's own paragraph.
+    locked = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
+    assert locked.returncode != 0
+    assert _archstudy_lines(locked.stderr) == [LOCK_LINE], locked.stderr[-3000:]
+    unlocked = run_snakemake(workdir, "--configfile", "study.yaml", "--unlock")
+    assert unlocked.returncode == 0, unlocked.stderr[-3000:]
     result = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "already trained, kept" in result.stderr
+    assert "already trained, kept" in result.stderr or not partly
+    # The study's time left, at the start, is scaled by the seeds trained before.
+    assert f"archstudy: training left: {6 - finished} of 6 runs, roughly " in result.stderr
+    assert f"from {finished} trained seeds" in result.stderr
     return workdir
 
 
 @e2e
-def test_interrupted_run_finishes_on_rerun_with_the_same_metrics(
-    uninterrupted: Path, interrupted_then_resumed: Path
-):
-    assert _seed_results(interrupted_then_resumed) == _seed_results(uninterrupted)
-
-
-@e2e
-def test_killed_run_finishes_on_rerun_with_the_same_metrics(
-    uninterrupted: Path, killed_then_resumed: Path
+def test_interrupted_and_killed_run_finishes_on_rerun_with_the_same_metrics(
+    uninterrupted: Path, interrupted_killed_then_resumed: Path
 ):
     expected = _seed_results(uninterrupted)
     assert len(expected) == 6
-    assert _seed_results(killed_then_resumed) == expected
-    assert (killed_then_resumed / "results/report/report.html").exists()
+    assert _seed_results(interrupted_killed_then_resumed) == expected
+    assert (interrupted_killed_then_resumed / "results/report/report.html").exists()
 
 
 @e2e

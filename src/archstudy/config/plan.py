@@ -203,7 +203,6 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
             f"invalid config: {where}.momentum: Adam has no momentum setting "
             f"(accepted: momentum with sgd or rmsprop)"
         )
-    # The smallest number of training examples any split method leaves after validation.
     _check_split(hyperparameters, where)
     return hyperparameters, tuple(int(seed) for seed in values["seeds"])
 
@@ -217,9 +216,9 @@ def _check_split(hp: Hyperparameters, where: str) -> None:
     if hp.train_subset is not None:
         if hp.train_subset != train_size and not 100 <= hp.train_subset <= train_size - least:
             raise ConfigError(
-                f"invalid config: {where}.train_subset: {hp.train_subset} of the {train_size} "
-                f"training images of {hp.dataset} (accepted: 100 to {train_size - least}, "
-                f"{train_size}, or null for all)"
+                f"invalid config: {where}.train_subset: {hp.train_subset} does not fit the "
+                f"{train_size} training images of {hp.dataset} (accepted: 100 to "
+                f"{train_size - least}, {train_size}, or null for all)"
             )
         train_size = hp.train_subset
     fraction = hp.validation_split
