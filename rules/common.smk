@@ -66,7 +66,7 @@ onerror:
 
 
 # Snakemake's own lock message is a paragraph; say first, in one line, what to do about it.
-if any(Path(".snakemake/locks").glob("*.lock")):
+if "--unlock" not in sys.argv and any(Path(".snakemake/locks").glob("*.lock")):
     print(
         "archstudy: another Snakemake run holds this folder's lock: if one is running, "
         "let it finish; if none is (it was killed), run `snakemake --unlock`, then rerun",

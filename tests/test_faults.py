@@ -292,6 +292,7 @@ def interrupted_killed_then_resumed(tmp_path_factory: pytest.TempPathFactory) ->
     assert _archstudy_lines(locked.stderr) == [LOCK_LINE], locked.stderr[-3000:]
     unlocked = run_snakemake(workdir, "--configfile", "study.yaml", "--unlock")
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
+    assert not _archstudy_lines(unlocked.stderr)  # no advice to unlock while unlocking
     result = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "already trained, kept" in result.stderr or not partly
