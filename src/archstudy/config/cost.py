@@ -25,8 +25,12 @@ MNIST_TEST_SIZE = 10_000  # the test split of the IDX datasets
 # trainer's seconds per epoch for 784-300-100-10 and 784-2048-10 at batch 32, 128 and 1024,
 # and 784-32-10's time per step at batch 128): a least-squares fit of
 #   seconds per epoch = steps x STEP_SECONDS + FLOPs x (batch + HALF_SPEED_BATCH) / batch / RATE
-# is within a factor 1.3 of most points and 2 of all. Products of a small batch run slower
-# (HALF_SPEED_BATCH); small networks are bound by Keras' own work per step (STEP_SECONDS).
+# is within a factor 1.25 of five of the seven points and 1.8 of all (784-32-10 at batch 128
+# runs slower than it says, 784-300-100-10 at batch 32 faster). Products of a small batch run
+# slower (HALF_SPEED_BATCH); small networks are bound by Keras' own work per step
+# (STEP_SECONDS). On whole studies (BENCHMARKS.md, notebook studies on real data) it gives
+# notebook 004 10 CPU minutes against 13.1 measured, notebook 000 4 against 5.5, and notebook
+# 001's 237 TFLOP of products, the count issue #21 made by hand.
 # Another machine runs faster or slower by a constant factor: the time left is recalibrated
 # from the seeds a study has already trained (`calibration`).
 RATE_FLOPS = 60e9
