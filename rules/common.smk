@@ -23,10 +23,12 @@ from archstudy import layout
 from archstudy.aggregate.study_files import FIGURES as STUDY_FIGURES
 from archstudy.aggregate.study_files import PLOTTED_TABLES
 from archstudy.aggregate.study_files import TABLES as STUDY_TABLES
+from archstudy.config.budget import time_left, variant_costs
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
 from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
+from archstudy.train.run_files import finished_seeds
 
 min_version("9.27")  # as pyproject.toml requires
 
@@ -52,6 +54,30 @@ except ConfigError as error:
     sys.exit(f"archstudy: {error}")
 # The community-standard check against the same schema (it passes once build_plan did).
 validate(config, schema=schema_path(), set_default=False)
+# Each training job's estimated cost (archstudy.config.cost): the longest start first.
+COSTS = variant_costs(PLAN)
+
+
+onstart:
+    LEFT = time_left(PLAN, finished_seeds(Path(layout.RUNS_ROOT)), workflow.cores)
+    print(f"archstudy: {LEFT}", file=sys.stderr)
+
+
+onerror:
+    print(
+        "archstudy: the run stopped before the end (interrupted, or a job failed: its log "
+        "is named above); finished seeds are kept: rerun the same command to continue",
+        file=sys.stderr,
+    )
+
+
+# Snakemake's own lock message is a paragraph; say first, in one line, what to do about it.
+if "--unlock" not in sys.argv and any(Path(".snakemake/locks").glob("*.lock")):
+    print(
+        "archstudy: another Snakemake run holds this folder's lock: if one is running, "
+        "let it finish; if none is (it was killed), run `snakemake --unlock`, then rerun",
+        file=sys.stderr,
+    )
 
 
 wildcard_constraints:
@@ -78,6 +104,12 @@ def get_train_inputs(wildcards):
     if PLAN.hyperparameters[wildcards.variant_id].lr_range_test is not None:
         inputs["lr_choice"] = layout.LR_RANGE_CHOICE.format(**wildcards)
     return inputs
+
+
+def get_training_priority(wildcards):
+    """Longest training jobs first (estimated tenths of a second), all before the tables,
+    figures and report (priority 0)."""
+    return 1 + round(10 * COSTS[wildcards.variant_id].seconds)
 
 
 def get_hyperparameters(wildcards):
@@ -240,7 +272,6 @@ def get_rebuild_command(wildcards):
     if overrides:
         command += ["--config", *[shlex.quote(item) for item in overrides]]
     return " ".join(command)
-
 
 
 def get_report_text(wildcards):

@@ -2,9 +2,9 @@
 # LR range test when the variant asks for one.
 #
 # Both rules outrank the study tables and figures (priority 0): training jobs are the long
-# ones, so with several cores they start first and the short table, figure and report jobs
-# fill the cores at the end instead of trailing after the last training job on one core.
-TRAINING_PRIORITY = 1
+# ones, so with several cores they start first, longest first by the cost model's estimate
+# (get_training_priority), and the short table, figure and report jobs fill the cores at the
+# end instead of trailing after the last training job on one core.
 
 
 rule lr_range_test:
@@ -17,7 +17,7 @@ rule lr_range_test:
         "logs/lr_range_test/{variant_id}.log",
     benchmark:
         layout.job_resources("lr_range_test", "{variant_id}")
-    priority: TRAINING_PRIORITY
+    priority: get_training_priority
     conda:
         "../environment.yml"
     threads: 1
@@ -57,7 +57,7 @@ rule train_variant:
         "logs/train_variant/{variant_id}.log",
     benchmark:
         layout.job_resources("train_variant", "{variant_id}")
-    priority: TRAINING_PRIORITY
+    priority: get_training_priority
     conda:
         "../environment.yml"
     threads: 1

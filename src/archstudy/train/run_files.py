@@ -7,6 +7,7 @@ files in RUN_FILES. Kept free of Keras and NumPy so that readers import it cheap
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 RUNS_FILE = "runs.json"
@@ -64,3 +65,17 @@ def partial_seed_dir(variant_dir: Path, seed: int) -> Path:
 def is_complete(run_dir: Path) -> bool:
     """A seed directory only appears complete (it is renamed into place when done)."""
     return all((run_dir / name).exists() for name in RUN_FILES)
+
+
+def finished_seeds(runs_root: Path) -> dict[str, dict[int, float]]:
+    """Variant id -> {seed: seconds it trained} of the seeds already finished under
+    `runs_root` (for the time-left estimate; unreadable records are left out)."""
+    finished: dict[str, dict[int, float]] = {}
+    for path in runs_root.glob(f"*/seed*/{METRICS_FILE}"):
+        try:
+            seconds = float(json.loads(path.read_text())["train_seconds"])
+            seed = int(path.parent.name.removeprefix("seed"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        finished.setdefault(path.parent.parent.name, {})[seed] = seconds
+    return finished
