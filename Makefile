@@ -6,7 +6,7 @@ CONFIG ?= config/config.yaml
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup report dry-run screenshot test lint clean lock
+.PHONY: setup report dry-run screenshot test unit lint clean lock
 
 # Creates the virtual environment and installs the exact versions in constraints.txt.
 $(STAMP): pyproject.toml constraints.txt
@@ -36,9 +36,13 @@ screenshot: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The quick part: tests that train no network and run no workflow (under 2 minutes).
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not trains"
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts tools benchmarks
+	$(BIN)/ruff format --check src tests tools
 	$(BIN)/mypy src/archstudy
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint --cores 1

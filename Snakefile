@@ -11,5 +11,5 @@ include: "rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/report/report.html",
-        "results/report/report.pdf",
+        layout.REPORT_HTML,
+        layout.REPORT_PDF,

@@ -34,18 +34,11 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import (  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
-    DEFAULT_DATA,
-    DEFAULT_OUTPUT,
-    ROOT,
-    copy_workflow,
-    cpu_name,
-    git_revision,
-    load_average,
-    snakemake_command,
-    versions,
-)
+# benchmarks/ is a folder of scripts; its modules import as the `benchmarks` package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import DEFAULT_DATA, DEFAULT_OUTPUT, ROOT, load_average  # noqa: E402
+from benchmarks.report_section import cpu_name, git_revision, versions  # noqa: E402
+from benchmarks.study import copy_workflow, snakemake_command  # noqa: E402
 
 STUDIES_DIR = ROOT / "config" / "studies"
 MARKER = (

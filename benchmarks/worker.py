@@ -327,7 +327,15 @@ def trainer_run(case: dict[str, Any], seed: int, data_path: str, workdir: Path) 
     run_dir = workdir / f"{case['name']}-seed{seed}"
     runtime = describe_runtime(SPEC.get("threads") or 0)
     lines: list[str] = []
-    train_seed(hyperparameters, inputs, seed, run_dir, runtime, log=lines.append)
+    train_seed(
+        hyperparameters,
+        inputs,
+        seed,
+        run_dir,
+        runtime,
+        log=lines.append,
+        learning_rate=hyperparameters.learning_rate,
+    )
 
 
 def _wait_for_start(barrier: dict[str, str] | None) -> None:

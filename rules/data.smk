@@ -8,9 +8,11 @@ localrules:
 
 rule download_dataset:
     output:
-        "resources/raw/{dataset}/MANIFEST.json",
+        layout.RAW_MANIFEST,
     log:
         "logs/download_dataset/{dataset}.log",
+    benchmark:
+        layout.job_resources("download_dataset", "{dataset}")
     conda:
         "../environment.yml"
     params:
@@ -22,12 +24,14 @@ rule download_dataset:
 
 rule prepare_dataset:
     input:
-        "resources/raw/{dataset}/MANIFEST.json",
+        layout.RAW_MANIFEST,
     output:
-        data="results/data/{dataset}.npz",
-        info="results/data/{dataset}.json",
+        data=layout.DATA,
+        info=layout.DATA_INFO,
     log:
         "logs/prepare_dataset/{dataset}.log",
+    benchmark:
+        layout.job_resources("prepare_dataset", "{dataset}")
     conda:
         "../environment.yml"
     script:

@@ -3,25 +3,27 @@
 
 rule render_report:
     input:
-        get_report_inputs,
+        unpack(get_report_inputs),
     output:
-        markdown="results/report/report.md",
+        markdown=layout.REPORT_MARKDOWN,
         html=report(
-            "results/report/report.html",
+            layout.REPORT_HTML,
             caption="../report/captions/report.rst",
             category="Report",
             labels={"document": "archstudy report (HTML)"},
         ),
-        pdf="results/report/report.pdf",
+        pdf=layout.REPORT_PDF,
     log:
         "logs/render_report/report.log",
+    benchmark:
+        layout.job_resources("render_report", "report")
     conda:
         "../environment.yml"
     params:
         studies=get_report_studies,
-        title=PLAN.report["title"],
-        author=PLAN.report["author"],
-        config_text=get_config_text,
-        command=get_rebuild_command,
+        datasets=get_report_datasets,
+        text=get_report_text,
+        assets=REPORT_ASSETS,
+        repository=REPOSITORY,
     script:
         "../scripts/render_report.py"

@@ -2,26 +2,22 @@
 # LR range test when the variant asks for one.
 #
 # Both rules outrank the study tables and figures (priority 0): training jobs are the long
-# ones, so with several cores they start first and the short table, figure and report jobs
-# fill the cores at the end instead of trailing after the last training job on one core.
-TRAINING_PRIORITY = 1
+# ones, so with several cores they start first, longest first by the cost model's estimate
+# (get_training_priority), and the short table, figure and report jobs fill the cores at the
+# end instead of trailing after the last training job on one core.
 
 
 rule lr_range_test:
     input:
         data=get_variant_data,
     output:
-        curve="results/lr_range/{variant_id}/curve.csv",
-        choice="results/lr_range/{variant_id}/choice.json",
-        figure=report(
-            "results/lr_range/{variant_id}/lr_range.png",
-            caption="../report/captions/lr_range.rst",
-            category="LR range tests",
-            labels={"variant": "{variant_id}"},
-        ),
+        curve=layout.LR_RANGE_CURVE,
+        choice=layout.LR_RANGE_CHOICE,
     log:
         "logs/lr_range_test/{variant_id}.log",
-    priority: TRAINING_PRIORITY
+    benchmark:
+        layout.job_resources("lr_range_test", "{variant_id}")
+    priority: get_training_priority
     conda:
         "../environment.yml"
     threads: 1
@@ -31,14 +27,37 @@ rule lr_range_test:
         "../scripts/lr_range_test.py"
 
 
+rule plot_lr_range:
+    input:
+        curve=layout.LR_RANGE_CURVE,
+        choice=layout.LR_RANGE_CHOICE,
+    output:
+        report(
+            layout.LR_RANGE_FIGURE,
+            caption="../report/captions/lr_range.rst",
+            category="LR range tests",
+            labels={"variant": "{variant_id}"},
+        ),
+    log:
+        "logs/plot_lr_range/{variant_id}.log",
+    benchmark:
+        layout.job_resources("plot_lr_range", "{variant_id}")
+    conda:
+        "../environment.yml"
+    script:
+        "../scripts/plot_lr_range.py"
+
+
 rule train_variant:
     input:
         unpack(get_train_inputs),
     output:
-        "results/runs/{variant_id}/runs.json",
+        layout.RUNS_FILE,
     log:
         "logs/train_variant/{variant_id}.log",
-    priority: TRAINING_PRIORITY
+    benchmark:
+        layout.job_resources("train_variant", "{variant_id}")
+    priority: get_training_priority
     conda:
         "../environment.yml"
     threads: 1

@@ -2,18 +2,14 @@
 
 from pathlib import Path
 
-from archstudy.aggregate.study_tables import Member, aggregate_study
+from archstudy.aggregate.study_tables import aggregate_members
 from archstudy.logs import step
 
 with step(snakemake.log[0], "aggregate_study") as log:
-    members = [
-        Member(name, variant_id, tuple(seeds))
-        for name, variant_id, seeds in snakemake.params.members
-    ]
-    log(f"aggregating {len(members)} variants of study {snakemake.wildcards.study}")
-    aggregate_study(
-        members,
-        runs_root=Path("results/runs"),
-        data_path=Path(snakemake.input.data),
-        out_dir=Path(snakemake.output[0]).parent,
+    log(f"aggregating study {snakemake.wildcards.study}")
+    aggregate_members(
+        snakemake.params.members,
+        snakemake.params.runs_root,
+        snakemake.input.data,
+        Path(snakemake.output[0]).parent,
     )

@@ -2,15 +2,14 @@
 
 from pathlib import Path
 
-from archstudy.data.datasets import fetch_dataset
+from archstudy.data.download import fetch_dataset
 from archstudy.logs import step
 
 with step(snakemake.log[0], "download_dataset") as log:
-    local_dir = snakemake.params.local_dir
     fetch_dataset(
         snakemake.wildcards.dataset,
         Path(snakemake.output[0]).parent,
         mirrors=snakemake.params.mirrors,
-        local_dir=Path(local_dir) if local_dir else None,
+        local_dir=snakemake.params.local_dir,
         log=log,
     )

@@ -1,26 +1,14 @@
 """Rule lr_range_test: measure loss against a growing learning rate and choose a rate."""
 
-from archstudy.train.runtime import configure_process, quick_imports
-
-configure_process(snakemake.threads)
-
-from pathlib import Path
-
-from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.logs import step
+from archstudy.train.jobs import lr_range_job
 
-# Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "lr_range_test") as log:
-    with quick_imports():
-        from archstudy.train.lr_range import lr_range_test
-        from archstudy.train.training import load_inputs
-
-    hyperparameters = Hyperparameters.from_json(snakemake.params.hyperparameters)
-    lr_range_test(
-        hyperparameters,
-        load_inputs(hyperparameters, Path(snakemake.input.data)),
-        Path(snakemake.output.curve),
-        Path(snakemake.output.choice),
-        Path(snakemake.output.figure),
+    lr_range_job(
+        snakemake.params.hyperparameters,
+        snakemake.input.data,
+        snakemake.output.curve,
+        snakemake.output.choice,
+        snakemake.threads,
         log,
     )

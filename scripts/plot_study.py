@@ -2,15 +2,9 @@
 
 from pathlib import Path
 
-from archstudy.aggregate.study_files import read_table
-from archstudy.data.datasets import load_prepared
 from archstudy.logs import step
-from archstudy.plots.figures import plot_study
+from archstudy.plots.figures import plot_study_files
 
 with step(snakemake.log[0], "plot_study") as log:
     log(f"plotting study {snakemake.wildcards.study}")
-    plot_study(
-        {name: read_table(Path(path)) for name, path in snakemake.input.items() if name != "data"},
-        load_prepared(Path(snakemake.input.data)),
-        Path(snakemake.output[0]).parent,
-    )
+    plot_study_files(dict(snakemake.input.items()), Path(snakemake.output[0]).parent)

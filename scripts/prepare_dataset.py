@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from archstudy.data.datasets import prepare_dataset
+from archstudy.data.prepared import prepare_dataset
 from archstudy.logs import step
 
 with step(snakemake.log[0], "prepare_dataset") as log:
-    dataset = snakemake.wildcards.dataset
-    log(f"preparing {dataset}")
+    log(f"preparing {snakemake.wildcards.dataset}")
     prepare_dataset(
-        dataset,
+        snakemake.wildcards.dataset,
         Path(snakemake.input[0]).parent,
         Path(snakemake.output.data),
         Path(snakemake.output.info),

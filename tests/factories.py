@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.config.plan import build_plan
+from archstudy.train.run_files import (
+    HISTORY_COLUMNS,
+    HISTORY_FILE,
+    METRICS_FILE,
+    METRICS_KEYS,
+    MODEL_FILE,
+    PROBABILITIES_FILE,
+    seed_dir,
+    variant_dir,
+)
+
+# The repository, and its report/ folder of templates and styles, which the workflow passes
+# to the package (the package never looks for them itself).
+REPOSITORY = Path(__file__).resolve().parents[1]
+REPORT_ASSETS = REPOSITORY / "report"
 
 
 def hyperparameters(**changes: Any) -> Hyperparameters:
@@ -16,3 +37,78 @@ def hyperparameters(**changes: Any) -> Hyperparameters:
     if "hidden" in changes and "activations" not in changes:
         changes["activations"] = ("relu",) * len(changes["hidden"])
     return dataclasses.replace(defaults, **changes)
+
+
+def write_run(
+    runs_root: Path,
+    variant_id: str,
+    seed: int,
+    metrics: Mapping[str, Any],
+    history: Mapping[str, Sequence[float]],
+    probabilities: np.ndarray,
+) -> Path:
+    """One trained seed's files, in the folder, names and keys real training writes
+    (archstudy.train.run_files; a test in test_training.py checks those against a real run).
+
+    `metrics` must hold "hyperparameters"; keys it leaves out get plausible values (the rate
+    training used is the configured one, as without an LR range test). `history` holds every
+    column of history.csv. Returns the seed's folder.
+    """
+    unknown = set(metrics) - set(METRICS_KEYS)
+    assert not unknown, f"training writes no {sorted(unknown)} in metrics.json"
+    hyperparameters = metrics["hyperparameters"]
+    defaults: dict[str, Any] = {
+        "variant_id": variant_id,
+        "seed": seed,
+        "parameters": 1000,
+        "flops_per_example": 2000,
+        "train_loss": 0.5,
+        "train_accuracy": 0.9,
+        "val_loss": 0.5,
+        "val_accuracy": 0.9,
+        "test_loss": 0.5,
+        "test_accuracy": 0.9,
+        "train_seconds": 1.0,
+        "epochs_run": len(history["epoch"]),
+        "epochs_planned": hyperparameters.get("epochs", len(history["epoch"])),
+        "stopped": "completed",
+        "learning_rate": hyperparameters.get("learning_rate"),
+        "diverged_epoch": None,
+        "examples": {"fit": 0, "validation": 0, "test": len(probabilities)},
+        "runtime": {},
+    }
+    run_dir = seed_dir(variant_dir(runs_root, variant_id), seed)
+    run_dir.mkdir(parents=True)
+    values = {key: metrics.get(key, defaults.get(key)) for key in METRICS_KEYS}
+    (run_dir / METRICS_FILE).write_text(json.dumps(values))
+    pd.DataFrame({column: history[column] for column in HISTORY_COLUMNS}).to_csv(
+        run_dir / HISTORY_FILE, index=False
+    )
+    np.save(run_dir / PROBABILITIES_FILE, probabilities)
+    (run_dir / MODEL_FILE).write_bytes(b"")  # no test loads it; a complete seed has one
+    return run_dir
+
+
+def write_prepared(
+    path: Path,
+    y_train: np.ndarray,
+    y_test: np.ndarray,
+    class_names: Sequence[str],
+    x_train: np.ndarray | None = None,
+    x_test: np.ndarray | None = None,
+) -> Path:
+    """A prepared dataset in archstudy.data.prepared's format; images are random unless given."""
+    rng = np.random.default_rng(0)
+    if x_train is None:
+        x_train = rng.integers(0, 256, (len(y_train), 28, 28), dtype=np.uint8)
+    if x_test is None:
+        x_test = rng.integers(0, 256, (len(y_test), 28, 28), dtype=np.uint8)
+    np.savez_compressed(
+        path,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        class_names=np.array(class_names, dtype=np.str_),
+    )
+    return path

@@ -14,11 +14,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import factories
 import numpy as np
+from factories import REPORT_ASSETS, REPOSITORY
 
+from archstudy.aggregate.runs import Member
 from archstudy.aggregate.study_files import read_table
-from archstudy.aggregate.study_tables import Member, aggregate_study
-from archstudy.data.datasets import load_prepared
+from archstudy.aggregate.study_tables import aggregate_study
+from archstudy.data.prepared import load_prepared
 from archstudy.plots.figures import plot_study
 from archstudy.plots.galleries import class_samples
 from archstudy.reporting.document import StudyInput, build_context, write_markdown
@@ -84,14 +87,8 @@ def write_dataset(data_dir: Path) -> tuple[Path, Path]:
     y_train = np.arange(100, dtype=np.uint8) % len(CLASS_NAMES)
     data_dir.mkdir(parents=True, exist_ok=True)
     npz = data_dir / "synthetic.npz"
-    np.savez_compressed(
-        npz,
-        x_train=images(y_train),
-        y_train=y_train,
-        x_test=images(y_test()),
-        y_test=y_test(),
-        class_names=np.array(CLASS_NAMES, dtype=np.str_),
-    )
+    x_train, x_test = images(y_train), images(y_test())
+    factories.write_prepared(npz, y_train, y_test(), CLASS_NAMES, x_train, x_test)
     counts = {name: TEST_SIZE // len(CLASS_NAMES) for name in CLASS_NAMES}
     info = {
         "dataset": "synthetic",
@@ -109,8 +106,6 @@ def write_dataset(data_dir: Path) -> tuple[Path, Path]:
 
 def write_run(runs_root: Path, variant: FixtureVariant, seed: int, accuracy: float | None) -> None:
     """One seed's files as training writes them."""
-    run_dir = runs_root / variant.variant_id / f"seed{seed}"
-    run_dir.mkdir(parents=True)
     rng = np.random.default_rng(1000 * seed + len(variant.name))
     labels = y_test()
     diverged = accuracy is None
@@ -139,14 +134,8 @@ def write_run(runs_root: Path, variant: FixtureVariant, seed: int, accuracy: flo
         "val_accuracy": accuracy_curve,
         "seconds": np.full(epochs, 0.5),
     }
-    lines = ["epoch,loss,accuracy,val_loss,val_accuracy,seconds"]
-    lines += [",".join(str(history[key][i]) for key in history) for i in range(epochs)]
-    (run_dir / "history.csv").write_text("\n".join(lines) + "\n")
-    np.save(run_dir / "test_probabilities.npy", probabilities)
     final = np.nan if diverged else test_accuracy
     metrics = {
-        "variant_id": variant.variant_id,
-        "seed": seed,
         "hyperparameters": {
             "dataset": "synthetic",
             "hidden": list(variant.hidden),
@@ -179,7 +168,7 @@ def write_run(runs_root: Path, variant: FixtureVariant, seed: int, accuracy: flo
             "threads": 1,
         },
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    factories.write_run(runs_root, variant.variant_id, seed, metrics, history, probabilities)
 
 
 def build_report(root: Path) -> Path:
@@ -220,13 +209,15 @@ def build_report(root: Path) -> Path:
         report_dir,
         "snakemake --cores all",
         dataset_samples={"synthetic": samples},
+        repository=REPOSITORY,
     )
-    write_markdown(context, report_dir / "report.md")
+    write_markdown(context, report_dir / "report.md", REPORT_ASSETS)
     render_report(
         report_dir / "report.md",
         report_dir / "report.html",
         report_dir / "report.pdf",
         PANDOC_TYPST,
+        assets=REPORT_ASSETS,
         log=lambda message: None,
     )
     return report_dir

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
+import factories
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as scipy_stats
 from sklearn.metrics import confusion_matrix
 
 from archstudy.aggregate.comparisons import pairwise_table, verdict
@@ -21,20 +20,28 @@ from archstudy.aggregate.predictions import (
     misclassified_table,
     per_class_table,
 )
+from archstudy.aggregate.runs import Member, load_runs
+from archstudy.aggregate.seeds import epoch_times, time_front
 from archstudy.aggregate.study_files import (
     DEGENERATE_MARGIN,
-    FIGURES,
     TABLES,
     read_table,
     write_csv,
 )
 from archstudy.aggregate.study_tables import (
-    Member,
     aggregate_study,
     chance_accuracy,
     epochs_table,
-    load_runs,
     summary_table,
+)
+from archstudy.train.run_files import (
+    HISTORY_COLUMNS,
+    HISTORY_FILE,
+    METRICS_FILE,
+    METRICS_KEYS,
+    is_complete,
+    seed_dir,
+    variant_dir,
 )
 
 CLASS_NAMES = ("cat", "dog", "eel")
@@ -79,12 +86,8 @@ def write_run(
     parameters: int = 1000,
 ) -> None:
     """One seed's files as training writes them: metrics.json, history.csv, probabilities."""
-    run_dir = runs_root / variant_id / f"seed{seed}"
-    run_dir.mkdir(parents=True)
     loss = math.nan if diverged else 0.5 - seed / 100
     metrics = {
-        "variant_id": variant_id,
-        "seed": seed,
         "hyperparameters": hp,
         "parameters": parameters,
         "flops_per_example": 2 * parameters,
@@ -98,40 +101,38 @@ def write_run(
         "epochs_run": 1 if diverged else 2,
         "epochs_planned": 2,
         "stopped": "diverged" if diverged else "completed",
+        "diverged_epoch": 1 if diverged else None,
         "examples": {"fit": 9, "validation": 1, "test": len(Y_TEST)},
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
     epochs = 1 if diverged else 2
-    history = pd.DataFrame(
-        {
-            "epoch": range(1, epochs + 1),
-            "loss": [loss] * epochs,
-            "accuracy": [0.5] * epochs,
-            "val_loss": [loss] * epochs,
-            "val_accuracy": [val_accuracy] * epochs,
-            "seconds": [0.5] * epochs,
-        }
-    )
-    history.to_csv(run_dir / "history.csv", index=False)
+    history = {
+        "epoch": range(1, epochs + 1),
+        "loss": [loss] * epochs,
+        "accuracy": [0.5] * epochs,
+        "val_loss": [loss] * epochs,
+        "val_accuracy": [val_accuracy] * epochs,
+        "seconds": [0.5] * epochs,
+    }
     if diverged:
         probabilities = np.full((len(Y_TEST), 3), np.nan, dtype=np.float32)
     else:
         probabilities = probabilities_for(predicted if predicted is not None else PERFECT)
-    np.save(run_dir / "test_probabilities.npy", probabilities)
+    factories.write_run(runs_root, variant_id, seed, metrics, history, probabilities)
 
 
 def write_prepared(path: Path) -> Path:
-    """A tiny npz in datasets.prepare_dataset's format."""
-    rng = np.random.default_rng(0)
-    np.savez_compressed(
-        path,
-        x_train=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-        y_train=np.arange(10, dtype=np.uint8) % 3,
-        x_test=rng.integers(0, 256, (len(Y_TEST), 28, 28), dtype=np.uint8),
-        y_test=Y_TEST,
-        class_names=np.array(CLASS_NAMES, dtype=np.str_),
-    )
-    return path
+    """A tiny prepared dataset whose test labels are Y_TEST."""
+    return factories.write_prepared(path, np.arange(10, dtype=np.uint8) % 3, Y_TEST, CLASS_NAMES)
+
+
+def test_fake_runs_have_the_files_and_keys_real_training_writes(tmp_path: Path) -> None:
+    # test_training checks METRICS_KEYS and HISTORY_COLUMNS against a real training run.
+    hp = hyperparameters([8], ["relu"])
+    write_run(tmp_path, "aaaaaaaaaaaa", 0, hp=hp, val_accuracy=0.9, test_accuracy=0.8)
+    run_dir = seed_dir(variant_dir(tmp_path, "aaaaaaaaaaaa"), 0)
+    assert is_complete(run_dir)
+    assert tuple(json.loads((run_dir / METRICS_FILE).read_text())) == METRICS_KEYS
+    assert tuple(pd.read_csv(run_dir / HISTORY_FILE).columns) == HISTORY_COLUMNS
 
 
 WIDE = Member("wide", "aaaaaaaaaaaa", (0, 1, 2))
@@ -328,19 +329,6 @@ def test_aggregate_study_writes_every_table(runs_root, tmp_path):
         assert len(pd.read_csv(out_dir / f"{name}.csv")) == len(table)
 
 
-def smk_tuple(name: str) -> tuple[str, ...]:
-    """A tuple of strings assigned to `name` in rules/common.smk."""
-    text = (Path(__file__).resolve().parents[1] / "rules" / "common.smk").read_text()
-    match = re.search(rf"^{name} = \(([^)]*)\)", text, flags=re.M)
-    assert match, f"{name} not found in rules/common.smk"
-    return tuple(re.findall(r'"([^"]+)"', match.group(1)))
-
-
-def test_workflow_constants_name_the_files_the_package_writes():
-    assert smk_tuple("STUDY_TABLES") == TABLES
-    assert smk_tuple("STUDY_FIGURES") == FIGURES
-
-
 # --- status, stop reasons and costs -----------------------------------------------------
 
 
@@ -374,10 +362,40 @@ def test_status_marks_diverged_and_degenerate_variants(tmp_path):
 
 def test_pareto_fronts_of_parameters_and_training_time(runs_root):
     table = summary_table(MEMBERS, load_runs(MEMBERS, runs_root)).set_index("variant")
-    # unstable: cheapest (1,000 parameters, 1.5 s); narrow: most accurate; wide: beaten by
-    # narrow, which is smaller and as fast.
+    # unstable: cheapest (1,000 parameters); narrow: most accurate; wide: beaten by narrow,
+    # which is smaller.
     assert table["pareto_parameters"].to_dict() == {"wide": False, "narrow": True, "unstable": True}
-    assert table["pareto_seconds"].to_dict() == {"wide": False, "narrow": True, "unstable": True}
+    # Every variant's seeds take 1, 2 and 3 s: no time difference beyond noise, so no front.
+    assert not table["pareto_seconds"].any()
+
+
+def test_time_front_counts_only_differences_beyond_the_noise():
+    # a is clearly faster than c; b overlaps both, so it ties with each of them.
+    low, high, accuracy = [1.0, 1.5, 3.0], [1.2, 3.5, 3.2], [0.90, 0.95, 0.99]
+    assert time_front(low, high, accuracy) == [True, False, True]  # b ties c, c is better
+    assert time_front([1.0, 1.1], [2.0, 2.1], [0.9, 0.8]) == [False, False]  # overlapping
+    assert time_front([1.0, 3.0], [2.0, 4.0], [0.9, 0.95]) == [True, True]
+
+
+def test_steady_time_leaves_out_the_first_epochs_one_off_cost():
+    history = pd.DataFrame({"seconds": [4.0, 1.0, 1.2, 0.8]})
+    times = epoch_times(history, 7.0)
+    assert times["first_epoch_seconds"] == 4.0
+    assert times["later_epoch_seconds"] == pytest.approx(1.0)
+    assert times["steady_seconds"] == pytest.approx(4.0)  # 7 s less the 3 s one-off
+    assert epoch_times(pd.DataFrame({"seconds": [4.0]}), 4.0)["steady_seconds"] == 4.0
+
+
+def test_every_interval_stays_in_its_metric_range(runs_root):
+    table = summary_table(MEMBERS, load_runs(MEMBERS, runs_root), y_test=Y_TEST)
+    for metric in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        assert (table[f"{metric}_ci_low"].dropna() >= 0).all()
+        assert (table[f"{metric}_ci_high"].dropna() <= 1).all()
+    for metric in ("train_loss", "val_loss", "test_loss", "train_seconds", "steady_seconds"):
+        assert (table[f"{metric}_ci_low"].dropna() >= 0).all()
+    # The test accuracy counts seeds and images; the others the seeds alone.
+    assert set(table["test_accuracy_ci_covers"]) == {"seeds and images"}
+    assert set(table["train_loss_ci_covers"]) == {"seeds"}
 
 
 def test_read_table_keeps_names_as_text(tmp_path):
@@ -406,7 +424,7 @@ def test_misclassified_lists_each_wrong_image_once_most_confident_first(runs_roo
     assert len(misclassified_table(runs, "wide", Y_TEST, CLASS_NAMES, limit=1)) == 1
 
 
-def test_pairwise_mcnemar_per_matched_seed_and_paired_t_across_seeds(runs_root):
+def test_pairwise_mcnemar_per_matched_seed_and_combined_over_seeds_and_images(runs_root):
     runs = load_runs(MEMBERS, runs_root)
     table = pairwise_table(correct_answers(runs, Y_TEST), "wide", ["wide", "narrow", "unstable"])
     mcnemar = table[table["test"] == "mcnemar"]
@@ -425,11 +443,14 @@ def test_pairwise_mcnemar_per_matched_seed_and_paired_t_across_seeds(runs_root):
     assert mcnemar["p_value"].tolist() == pytest.approx([1.0, 0.5, 0.5, 1.0, 0.5])
     assert mcnemar["p_holm"].tolist() == pytest.approx([1.0] * 5)  # 0.5 * 5, 4, 3 capped
     assert mcnemar["difference"].tolist() == pytest.approx([0.0, -1 / 3, -1 / 3, 0.0, -1 / 3])
-    paired = table[table["test"] == "paired_t"]
-    assert list(paired["other"]) == ["narrow"]  # unstable has too few matched seeds
-    # Differences 0, -1/3, -1/3: mean -2/9, s = 1/(3 sqrt 3), so t = -2 with 2 df.
-    (p_value,) = paired["p_value"]
-    assert p_value == pytest.approx(2 * scipy_stats.t.sf(2.0, 2))
+    combined = table[table["test"] == "combined"].set_index("other")
+    assert list(combined.index) == ["narrow", "unstable"]
+    # Over the 3 seeds x 6 images: narrow alone gets 2 images right in seeds 1 and 2.
+    assert combined.loc["narrow", "difference"] == pytest.approx(-4 / 18)
+    assert (combined.loc["narrow", "best_only"], combined.loc["narrow", "other_only"]) == (0, 4)
+    assert combined.loc["unstable", "seeds"] == 2
+    assert (combined["ci_low"] >= -1).all() and (combined["ci_high"] <= 1).all()
+    assert (combined["detectable"] > 0).all()
     assert not table["significant"].any()
 
 
@@ -437,35 +458,32 @@ def test_pairwise_without_a_best_variant_is_empty():
     assert pairwise_table({}, None, ["a", "b"]).empty
 
 
-def test_verdict_needs_every_pair_and_the_paired_test():
-    def rows(significant: list[bool], paired_p: float | None) -> pd.DataFrame:
-        mcnemar = [
-            {"test": "mcnemar", "difference": 0.02, "p_holm": 0.01 if s else 0.2, "significant": s}
-            for s in significant
-        ]
-        paired = (
+def test_verdict_rests_on_the_combined_test_after_holm():
+    def rows(p_holm: float | None, low: float = 0.01, high: float = 0.03) -> pd.DataFrame:
+        mcnemar = [{"test": "mcnemar", "difference": 0.02, "p_holm": 0.2, "significant": False}]
+        combined = (
             []
-            if paired_p is None
+            if p_holm is None
             else [
                 {
-                    "test": "paired_t",
+                    "test": "combined",
                     "difference": 0.02,
-                    "p_holm": paired_p,
-                    "ci_low": 0.01,
-                    "ci_high": 0.03,
-                    "significant": paired_p < 0.05,
+                    "p_holm": p_holm,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "detectable": 0.03,
+                    "significant": p_holm < 0.05,
                 }
             ]
         )
-        return pd.DataFrame(mcnemar + paired)
+        return pd.DataFrame(mcnemar + combined)
 
-    assert verdict(rows([True, True, True], 0.01))["supported"]
-    assert verdict(rows([True, True], None))["supported"]  # too few seeds for a paired test
-    assert not verdict(rows([True, True, False], 0.01))["supported"]
-    assert not verdict(rows([True, True, True], 0.2))["supported"]
-    result = verdict(rows([True, False, True], 0.01))
-    assert (result["pairs"], result["significant_pairs"]) == (3, 2)
-    assert result["max_p_holm"] == pytest.approx(0.2)
+    assert verdict(rows(0.01))["supported"]
+    assert not verdict(rows(0.2, -0.01, 0.05))["supported"]
+    # An unadjusted interval that excludes zero next to a Holm-adjusted p above 0.05.
+    explained = verdict(rows(0.06))
+    assert not explained["supported"] and explained["holm_only"]
+    assert not verdict(rows(None))["tested"]
     assert not verdict(pd.DataFrame(columns=["test", "difference", "p_holm", "significant"]))[
         "tested"
     ]

@@ -21,7 +21,13 @@ OLD_SECTION = "## 2000-01-01 00:00 UTC · full\n\nAn earlier run, kept as histor
 
 
 def load_run_module() -> ModuleType:
-    return load_script(RUN, "benchmark_run")
+    """benchmarks/run.py as a module; it puts the repository on sys.path for its own modules
+    (the `benchmarks` package), so the history file's names import afterwards."""
+    run = load_script(RUN, "benchmark_run")
+    from benchmarks.common import HEADER, MARKER
+
+    run.HEADER, run.MARKER = HEADER, MARKER
+    return run
 
 
 def tables(markdown: str) -> list[list[list[str]]]:
@@ -159,7 +165,15 @@ def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
     plan = build_plan({"defaults": settings, "studies": {"s": {"variants": {"v": {}}}}})
     (hyperparameters,) = plan.hyperparameters.values()
     inputs = load_inputs(hyperparameters, data)
-    train_seed(hyperparameters, inputs, 0, run_dir, {"threads": 1}, log=lambda line: None)
+    train_seed(
+        hyperparameters,
+        inputs,
+        0,
+        run_dir,
+        {"threads": 1},
+        log=lambda line: None,
+        learning_rate=hyperparameters.learning_rate,
+    )
     history = pd.read_csv(run_dir / "history.csv").drop(columns="seconds")
     return history, np.load(run_dir / "test_probabilities.npy")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import os
 import subprocess
 import sys
@@ -552,3 +553,169 @@ def test_snakemake_validate_rejects_unknown_key():
     config["defaults"]["hiden"] = [3]
     with pytest.raises(WorkflowError):
         snakemake_validate(config, schema=schema_path(), set_default=False)
+
+
+# --- numbers the code cannot use, and plans too large to expand ---------------------------
+
+
+def _numeric_keys(node: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every number or integer key of the hyperparameters schema, nested ones included."""
+    keys = []
+    for key, prop in node.get("properties", {}).items():
+        for branch in [prop, *prop.get("oneOf", [])]:
+            types = branch.get("type", [])
+            types = [types] if isinstance(types, str) else types
+            if "number" in types or "integer" in types:
+                keys.append((*prefix, key))
+            if branch.get("type") == "object":
+                keys += _numeric_keys(branch, (*prefix, key))
+    return keys
+
+
+def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """One variant whose setting at `path` is `value` (nested settings get their required keys)."""
+    variant: dict[str, Any] = {}
+    node = variant
+    for key in path[:-1]:
+        node[key] = {"monitor": "loss", "threshold": 0.1} if key == "stop_below" else {}
+        node = node[key]
+    node[path[-1]] = value
+    return one_variant(**variant)
+
+
+HYPERPARAMETER_SCHEMA = yaml.safe_load(
+    (ROOT / "src/archstudy/config/config.schema.yaml").read_text()
+)["$defs"]["hyperparameters"]
+NUMERIC_KEYS = _numeric_keys(HYPERPARAMETER_SCHEMA)
+
+
+def test_every_numeric_key_is_found():
+    assert ("learning_rate",) in NUMERIC_KEYS
+    assert ("regularization", "kernel_l2") in NUMERIC_KEYS
+    assert ("stop_below", "threshold") in NUMERIC_KEYS
+    assert ("lr_range_test", "seed") in NUMERIC_KEYS
+
+
+@pytest.mark.parametrize("path", NUMERIC_KEYS, ids=".".join)
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 10**30, -(10**30), 1e300])
+def test_every_numeric_key_refuses_what_the_code_cannot_use(path: tuple[str, ...], value: Any):
+    message = config_error(_with(path, value))
+    where = "studies.s.variants.v." + ".".join(path)
+    assert message.startswith(f"invalid config: {where}: ")
+    assert "accepted" in message or "maximum" in message or "minimum" in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_non_finite_numbers_are_refused_anywhere(value: float):
+    config = {
+        "studies": {"s": {"variants": {"v": {}}, "references": {"v": {"source": "x"}}}},
+    }
+    config["studies"]["s"]["references"]["v"]["test_accuracy"] = value
+    message = config_error(config)
+    assert "studies.s.references.v.test_accuracy:" in message
+    assert "not a finite number" in message
+    grid = {"studies": {"s": {"grid": {"learning_rate": [0.1, value]}}}}
+    assert "studies.s.grid.learning_rate[1]:" in config_error(grid)
+
+
+@pytest.mark.parametrize(
+    ("variant", "where", "accepted"),
+    [
+        ({"seeds": [0, 2**32]}, "seeds[1]", "maximum of 4294967295"),
+        ({"validation_seed": 2**32}, "validation_seed", "maximum of 4294967295"),
+        ({"hidden": [2**31]}, "hidden[0]", "maximum of 2147483647"),
+        ({"hidden": [8] * 101}, "hidden", "a list of 101 items is more than the 100 accepted"),
+        ({"epochs": 10**6}, "epochs", "maximum of 100000"),
+        ({"batch_size": 10**9}, "batch_size", "maximum of 60000"),
+        ({"seeds": list(range(1001))}, "seeds", "1,001 items is more than the 1000 accepted"),
+        ({"lr_range_test": {"factor": 3}}, "lr_range_test.factor", "maximum of 2"),
+    ],
+)
+def test_integers_beyond_what_they_feed_are_refused(variant, where, accepted):
+    message = config_error(one_variant(**variant))
+    assert f"studies.s.variants.v.{where}:" in message
+    assert accepted in message
+
+
+def test_integer_valued_floats_become_integers():
+    # JSON schema's `integer` accepts 2.0; NumPy's seeding, for one, refuses a float.
+    hp = resolved(
+        one_variant(lr_range_test={"seed": 3.0, "epochs": 2.0}, train_subset=500.0), "s", "v"
+    )
+    assert hp.lr_range_test is not None
+    assert type(hp.lr_range_test.seed) is int and type(hp.lr_range_test.epochs) is int
+    assert type(hp.train_subset) is int
+    assert (
+        hp.variant_id
+        == resolved(
+            one_variant(lr_range_test={"seed": 3, "epochs": 2}, train_subset=500), "s", "v"
+        ).variant_id
+    )
+
+
+def test_grid_size_is_refused_before_expansion():
+    # 10**8 combinations: expanding them would take minutes and gigabytes.
+    values = {
+        "hidden": [[n] for n in range(1, 11)],
+        "learning_rate": [0.001 * n for n in range(1, 11)],
+        "batch_size": list(range(1, 11)),
+        "epochs": list(range(1, 11)),
+        "momentum": [0.05 * n for n in range(10)],
+        "dropout": [0.05 * n for n in range(10)],
+        "optimizer": ["sgd", "rmsprop"] * 5,
+        "validation_split": [0.05 * n for n in range(1, 11)],
+    }
+    message = config_error({"studies": {"s": {"grid": values}}})
+    assert message == (
+        "invalid config: studies.s: 100,000,000 variants exceed limits.max_variants = 500 "
+        "(accepted: a smaller grid, or a higher limit)"
+    )
+
+
+def test_all_studies_together_have_a_limit():
+    studies = {f"s{i}": {"grid": {"epochs": list(range(1, 11))}} for i in range(6)}
+    message = config_error({"limits": {"max_total_variants": 50}, "studies": studies})
+    assert "studies: 60 variants in all exceed limits.max_total_variants = 50" in message
+
+
+def test_configs_built_in_python_are_bounded_too():
+    # Snakemake's own loader keeps aliases as shared objects: a dict bomb arrives expanded in
+    # meaning but not in memory, and must be refused before anything walks it.
+    level: Any = {"a": 1, "b": 1}
+    for _ in range(40):
+        level = {"x": level, "y": level}
+    message = config_error({"studies": {"s": {"variants": {"v": {}}}}, "data": level})
+    assert "more than 20,000 values" in message or "nested more than 32 levels" in message
+    wide: Any = [1] * 10
+    for _ in range(8):
+        wide = [wide] * 10
+    assert "more than 20,000 values" in config_error(one_variant(hidden=wide))
+
+
+@pytest.mark.parametrize(
+    ("variant", "where", "accepted"),
+    [
+        ({"validation_split": 0.99999}, "validation_split", "leaves 4000 for validation and 0"),
+        (
+            {"train_subset": 100, "validation_split": 0.001},
+            "validation_split",
+            "at least 10 in each",  # a stratified split needs one example of each class
+        ),
+        (
+            {"train_subset": 100, "validation_split": 0.001, "validation_method": "head"},
+            "validation_split",
+            "leaves 0 for validation",
+        ),
+        ({"train_subset": 3995}, "train_subset", "accepted: 100 to 3990, 4000, or null"),
+    ],
+)
+def test_splits_the_trainer_cannot_make_are_refused(variant, where, accepted):
+    message = config_error(one_variant(**variant))
+    assert f"studies.s.variants.v.{where}:" in message
+    assert accepted in message
+
+
+def test_text_with_a_nul_character_is_refused():
+    message = config_error({**one_variant(), "data": {"local_dir": "data\x00/../etc"}})
+    assert message.startswith("invalid config: data.local_dir: 'data\\x00/../etc' holds a NUL")

@@ -132,3 +132,104 @@ def test_any_variant_is_accepted_or_rejected_with_a_config_error(variant: dict[s
         build_plan({"studies": {"s": {"variants": {"v": variant}}}})
     except ConfigError as error:
         assert "\n" not in str(error)
+
+
+# --- bounded YAML: what no honest config reaches is refused at once, with line and column ---
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    """Anchors nested inside a variant's value, each level ten aliases of the one before:
+    a few hundred characters that expand to 10**levels values."""
+    text = "studies:\n  s:\n    variants:\n      v:\n"
+    text += "        hidden: [&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"
+    for level in range(1, levels):
+        text += f", &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]"
+    return text + "]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            _alias_bomb(),
+            "line 5, column 227: aliases expand the document to more than 20,000 values",
+            id="alias-bomb-in-variant",
+        ),
+        pytest.param(
+            "a0: &a0 {x: 1, y: 1}\n"
+            + "".join(
+                f"a{i}: &a{i} {{x: *a{i - 1}, y: *a{i - 1}, z: *a{i - 1}}}\n" for i in range(1, 16)
+            ),
+            "aliases expand the document to more than 20,000 values",
+            id="alias-bomb-of-mappings",
+        ),
+        pytest.param(
+            "studies: " + "[" * 50 + "]" * 50 + "\n",
+            "line 1, column 41: nested more than 32 levels deep (accepted: at most 32)",
+            id="deep",
+        ),
+        pytest.param(
+            "studies: " + "[" * 100_000 + "\n", "nested more than 32 levels deep", id="very-deep"
+        ),
+        pytest.param(
+            "seed: " + "9" * 5000 + "\n",
+            "line 1, column 7: an integer too long to read",
+            id="integer-too-long",
+        ),
+        pytest.param(
+            "studies: {}\n" + "#" * 1_000_001 + "\n",
+            "line 2, column 999989: the file is larger than 1,000,000 bytes",
+            id="too-large",
+        ),
+    ],
+)
+def test_unbounded_yaml_is_refused_with_line_and_column(tmp_path: Path, text: str, expected: str):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: line ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_text_that_is_not_utf8_is_refused_with_its_position(tmp_path: Path):
+    path = tmp_path / "study.yaml"
+    path.write_bytes(b"studies:\n  s: \xff\n")
+    with pytest.raises(ConfigError, match=r"line 2, column 6: not UTF-8 text"):
+        load_config_file(path)
+
+
+def test_honest_anchors_and_aliases_still_load(tmp_path: Path):
+    # Anchors shared by a few variants are what YAML offers for repetition: they stay legal.
+    text = (
+        "defaults: &base {hidden: [64, 64], epochs: 3}\n"
+        "studies:\n  s:\n    variants:\n"
+        + "".join(f"      v{i}: {{<<: *base, learning_rate: 0.00{i + 1}}}\n" for i in range(8))
+    )
+    config = load_config_file(write(tmp_path, text))
+    assert config["studies"]["s"]["variants"]["v3"] == {
+        "hidden": [64, 64],
+        "epochs": 3,
+        "learning_rate": 0.004,
+    }
+    assert len(build_plan(config).hyperparameters) == 8
+
+
+def test_check_command_prints_the_plans_training_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    good = write(tmp_path, "studies:\n  s:\n    variants:\n      a: {epochs: 2, seeds: [0]}\n")
+    assert archstudy_main(["check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "training: 1 runs, 2 epochs at most, 7,200 examples" in out
+    assert " on one core" in out
+
+
+def test_check_command_refuses_an_alias_bomb_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    path = write(tmp_path, _alias_bomb())
+    assert archstudy_main(["check", str(path)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"archstudy: {path}: line 5, column 227: aliases expand")

@@ -1,4 +1,4 @@
-"""Tests for archstudy.data.datasets: local-server downloads, parsing, preparing, splitting."""
+"""Tests for archstudy.data: local-server downloads, parsing, preparing, splitting."""
 
 from __future__ import annotations
 
@@ -15,16 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archstudy.data import datasets
-from archstudy.data.datasets import (
-    DATASETS,
-    DatasetSpec,
-    fetch_dataset,
-    load_prepared,
-    load_raw,
-    prepare_dataset,
-    split_validation,
-)
+from archstudy.data import registry as datasets
+from archstudy.data.download import fetch_dataset
+from archstudy.data.prepared import load_prepared, prepare_dataset, split_validation
+from archstudy.data.raw import load_raw
+from archstudy.data.registry import DATASETS, DatasetSpec
 from archstudy.errors import DataError
 
 TINY_FILES = (

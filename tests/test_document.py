@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +14,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import factories
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pypandoc
 import pytest
+from factories import REPORT_ASSETS, REPOSITORY
 
 from archstudy.aggregate import study_tables as aggregate
+from archstudy.aggregate.runs import Member
 from archstudy.aggregate.study_files import FIGURES
-from archstudy.aggregate.study_tables import Member
 from archstudy.reporting import findings
 from archstudy.reporting.document import (
     StudyInput,
@@ -32,6 +35,9 @@ from archstudy.reporting.document import (
     write_markdown,
 )
 from archstudy.reporting.render import PANDOC_TYPST, render_html
+from archstudy.reporting.selection import Margin, Selection, selection
+from archstudy.reporting.shared_runs import appearances
+from archstudy.train.learning_rate import CHOICE_FILE, Choice, write_choice
 
 CLASS_NAMES = tuple(str(digit) for digit in range(10))
 Y_TEST = np.arange(20, dtype=np.uint8) % 10
@@ -122,8 +128,6 @@ def write_run(
     range_tested_rate: float | None = None,
 ) -> None:
     """One seed's files; `range_tested_rate`: the rate an LR range test chose for it."""
-    run_dir = runs_root / member.variant_id / f"seed{seed}"
-    run_dir.mkdir(parents=True)
     hidden = [32] if member.name == "wide" else [8]
     metrics = {
         "hyperparameters": {
@@ -150,13 +154,17 @@ def write_run(
         "epochs_run": 1,
         "stopped": "completed",
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
-    pd.DataFrame(
-        {"epoch": [1], "loss": [0.3], "accuracy": [val], "val_loss": [0.35], "val_accuracy": [val]}
-    ).to_csv(run_dir / "history.csv", index=False)
+    history = {
+        "epoch": [1],
+        "loss": [0.3],
+        "accuracy": [val],
+        "val_loss": [0.35],
+        "val_accuracy": [val],
+        "seconds": [0.5],
+    }
     probabilities = np.full((len(Y_TEST), 10), 0.01, dtype=np.float32)
     probabilities[np.arange(len(Y_TEST)), Y_TEST] = 0.91
-    np.save(run_dir / "test_probabilities.npy", probabilities)
+    factories.write_run(runs_root, member.variant_id, seed, metrics, history, probabilities)
 
 
 def write_figures(figures_dir: Path) -> None:
@@ -181,16 +189,7 @@ RESULTS = {
 
 def write_prepared(path: Path) -> Path:
     """A prepared dataset whose test labels are Y_TEST."""
-    rng = np.random.default_rng(0)
-    np.savez_compressed(
-        path,
-        x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-        y_train=np.arange(20, dtype=np.uint8) % 10,
-        x_test=rng.integers(0, 256, (len(Y_TEST), 28, 28), dtype=np.uint8),
-        y_test=Y_TEST,
-        class_names=np.array(CLASS_NAMES, dtype=np.str_),
-    )
-    return path
+    return factories.write_prepared(path, np.arange(20, dtype=np.uint8) % 10, Y_TEST, CLASS_NAMES)
 
 
 def make_study(
@@ -232,6 +231,9 @@ def write_dataset_info(path: Path) -> Path:
     return path
 
 
+CONFIG_TEXT = "# my comment stays\nstudies: {}\n"
+
+
 def render_markdown(tmp_path: Path, title: str, study_title: str) -> tuple[str, Path, StudyInput]:
     study = make_study(tmp_path / "work", study_title)
     report_dir = tmp_path / "report"
@@ -244,9 +246,12 @@ def render_markdown(tmp_path: Path, title: str, study_title: str) -> tuple[str, 
         renderer=PANDOC_TYPST,
         report_dir=report_dir,
         command="snakemake --cores 2",
+        config_files=[{"path": "config/config.yaml", "text": CONFIG_TEXT, "sha256": "ab" * 32}],
+        overrides=["epochs=2"],
+        repository=REPOSITORY,
     )
     markdown = report_dir / "report.md"
-    write_markdown(context, markdown)
+    write_markdown(context, markdown, REPORT_ASSETS)
     return markdown.read_text(), markdown, study
 
 
@@ -291,7 +296,9 @@ def test_figures_are_copied_beside_the_report(tmp_path):
 def test_html_keeps_markup_in_titles_literal(tmp_path):
     _, markdown, _ = render_markdown(tmp_path, "Report <b>& co", "Study <b>& more")
     html_path = tmp_path / "report.html"
-    render_html(markdown, html_path, renderer=PANDOC_TYPST, log=lambda message: None)
+    render_html(
+        markdown, html_path, renderer=PANDOC_TYPST, assets=REPORT_ASSETS, log=lambda message: None
+    )
     html = html_path.read_text()
     assert "<b>&" not in html
     assert "<i>depths</i>" not in html
@@ -333,13 +340,89 @@ WIDTH = summary_rows(
 
 
 def test_finding_states_best_interval_margin_and_support():
-    verdicts = [verdict_for("w128", 0.012, False), verdict_for("w32", 0.03, True)]
-    assert findings.finding(WIDTH, verdicts) == (
-        "w512 has the highest validation accuracy (0.9300) and a test accuracy of 0.9377 "
-        "(95% interval 0.9348–0.9405), 0.0120 above the runner-up w128 (0.9257); its lead over "
-        "w32 is statistically supported; the difference from w128 is not statistically "
-        "supported."
+    verdicts = [
+        {**verdict_for("w128", 0.012, False), "detectable": 0.021},
+        verdict_for("w32", 0.03, True),
+    ]
+    chosen = Selection("w512", Margin("w128", 12, 1200, 3, False), "w512", 0.0, None)
+    assert findings.finding(WIDTH, verdicts, chosen) == (
+        "w512 has the highest validation accuracy (0.9300), ahead of w128 by 12 of 1,200 "
+        "validation predictions over 3 seeds. It has a test accuracy of 0.9377 "
+        "(95% interval 0.9348–0.9405); on the test set, its lead over w32 is statistically "
+        "supported; the difference from w128 is not statistically supported, which does not "
+        "rule out a difference smaller than 0.0210."
     )
+
+
+def pairwise_rows(*rows: tuple[str, str, int, int, float]) -> pd.DataFrame:
+    """(test, other, best_only, other_only, p_value) rows of a pairwise table, 3 seeds of 400."""
+    return pd.DataFrame(
+        [
+            {
+                "test": test,
+                "other": other,
+                "seeds": 3,
+                "n": 400,
+                "best_only": best_only,
+                "other_only": other_only,
+                "p_value": p,
+            }
+            for test, other, best_only, other_only, p in rows
+        ],
+        columns=["test", "other", "seeds", "n", "best_only", "other_only", "p_value"],
+    )
+
+
+def test_when_validation_and_test_disagree_the_finding_says_so():
+    # The depth study the reviewer saw: validation picks hidden-128 by 2 of 1,200 predictions,
+    # the test set ranks hidden-128x128x128 first.
+    summary = summary_rows(
+        ("hidden-128", 0.9650, 0.9600, 0.945, 0.975, True),
+        ("hidden-128x128", 0.9640, 0.9650, 0.950, 0.980, False),
+        ("hidden-128x128x128", 0.9633, 0.9700, 0.955, 0.985, False),
+    )
+    summary["test_first"] = [False, False, True]
+    pairwise = pairwise_rows(
+        ("validation", "hidden-128x128", 5, 1, 0.2),
+        ("validation", "hidden-128x128x128", 6, 4, 0.7),
+    )
+    chosen = selection(summary, pairwise)
+    assert chosen is not None and chosen.runner_up is not None
+    assert (chosen.runner_up.net, chosen.runner_up.total, chosen.runner_up.uncertain) == (
+        4,
+        1200,
+        True,
+    )
+    text = findings.finding(summary, [verdict_for("hidden-128x128x128", -0.01, False)], chosen)
+    assert (
+        "ahead of hidden-128x128 by 4 of 1,200 validation predictions over 3 seeds (within the "
+        "noise of the validation comparison: an uncertain pick)" in text
+    )
+    assert (
+        "The test set ranks hidden-128x128x128 first instead, 0.0100 above hidden-128 in test "
+        "accuracy; validation preferred hidden-128 over it by 2 of 1,200 validation predictions "
+        "over 3 seeds" in text
+    )
+
+
+def test_the_validation_margin_falls_back_to_the_per_seed_counts():
+    summary = summary_rows(
+        ("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False)
+    )
+    summary["test_first"] = [False, True]
+    seeds = pd.DataFrame(
+        {
+            "variant": ["a", "a", "b", "b"],
+            "seed": [0, 1, 0, 1],
+            "stopped": ["completed"] * 4,
+            "val_correct": [380.0, 381.0, 376.0, 377.0],
+            "validation_examples": [400, 400, 400, 400],
+        }
+    )
+    chosen = selection(summary, pairwise_rows(), seeds)
+    assert chosen is not None
+    assert chosen.runner_up == Margin("b", 8, 800, 2, None)  # noise unknown: not recorded
+    assert chosen.test_first == "b" and chosen.test_gap == pytest.approx(0.02)
 
 
 @pytest.mark.parametrize(
@@ -377,10 +460,10 @@ def test_support_clause(verdicts, clause):
     assert findings.support_clause(verdicts) == clause
 
 
-def test_finding_when_the_best_is_below_the_runner_up_on_the_test_set():
+def test_a_finding_without_selection_facts_names_no_test_value_of_a_validation_rank():
     table = summary_rows(("a", 0.95, 0.90, 0.89, 0.91, True), ("b", 0.94, 0.92, 0.91, 0.93, False))
     text = findings.finding(table, [verdict_for("b", -0.02, False)])
-    assert "0.0200 below the runner-up b (0.9200)" in text
+    assert "runner-up" not in text and "0.9200" not in text
 
 
 def test_finding_without_a_comparison_or_a_best_variant():
@@ -415,7 +498,10 @@ def test_cells_and_p_values():
     assert findings.status_text({"status": "ok", "diverged": 1, "seeds": 3}) == (
         "1/3 seeds diverged"
     )
-    assert findings.verdict_text(verdict_for("a", -0.1, True)) == "best is worse"
+    assert findings.verdict_text(verdict_for("a", -0.1, True)) == "pick is worse"
+    assert findings.verdict_text({**verdict_for("a", 0.1, False), "holm_only": True}) == (
+        "not supported (the unadjusted interval excludes 0, but not after Holm's correction)"
+    )
 
 
 def test_markdown_has_methods_tests_and_reproducibility(tmp_path):
@@ -424,9 +510,17 @@ def test_markdown_has_methods_tests_and_reproducibility(tmp_path):
         assert heading in text
     assert "McNemar" in text and "Holm" in text
     # The constants the methods text states are the ones the code uses.
-    assert "fewer than 25 images" in text and "α = 0\\.05" not in text and "α = 0.05" in text
+    assert "exact binomial below 25" in text and "α = 0\\.05" not in text and "α = 0.05" in text
     assert "{#tbl-study-width-mcnemar}" in text
     assert "Git commit of the" in text
+    # What the intervals cover, and what the tests could see, in plain words.
+    assert "**What an interval covers.**" in text and "new test images" in text
+    assert "**What the tests can see.**" in text
+    # Each config layer exactly as written, with its hash; the overrides beside it.
+    assert "# my comment stays\nstudies: {}\n```" in text
+    assert "SHA-256 `" + "ab" * 32 + "`" in text
+    assert "- `epochs=2`" in text
+    assert re.search(r"constraints\.txt\) SHA-256: `[0-9a-f]{64}`", text)
 
 
 def test_numbers_reported_elsewhere_are_shown_beside_ours(tmp_path):
@@ -436,13 +530,21 @@ def test_numbers_reported_elsewhere_are_shown_beside_ours(tmp_path):
         references={"wide": {"test_accuracy": 0.9712, "source": "notebook 003", "note": "1 run"}},
     )
     context = build_context(
-        "Report", None, [study], {}, "studies: {}", PANDOC_TYPST, tmp_path / "report", "make"
+        "Report",
+        None,
+        [study],
+        {},
+        "studies: {}",
+        PANDOC_TYPST,
+        tmp_path / "report",
+        "make",
+        repository=REPOSITORY,
     )
     (row,) = context["studies"][0]["references"]
     assert row["reported_accuracy"] == "0.9712"
     assert row["our_accuracy"].startswith("0.8246 ± ")
     assert row["reported_loss"] == "n/a"
-    write_markdown(context, tmp_path / "report" / "report.md")
+    write_markdown(context, tmp_path / "report" / "report.md", REPORT_ASSETS)
     text = (tmp_path / "report" / "report.md").read_text()
     assert "{#tbl-study-width-references}" in text
     assert "notebook 003" in text
@@ -452,13 +554,7 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
     study = make_study(tmp_path / "work", "Depth", range_tested={"wide": 0.2035})
     folder = tmp_path / "lr_range" / "aaaaaaaaaaaa"
     folder.mkdir(parents=True)
-    choice = {
-        "rate_at_minimum_loss": 0.407,
-        "chosen_learning_rate": 0.2035,
-        "pick": "half_minimum",
-        "batches": 1719,
-    }
-    (folder / "choice.json").write_text(json.dumps(choice))
+    write_choice(Choice("aaaaaaaaaaaa", 0.407, 0.2035, "half_minimum", 1719), folder / CHOICE_FILE)
     rates = 0.001 * 1.005 ** np.arange(1719)
     pd.DataFrame({"batch": np.arange(1, 1720), "learning_rate": rates, "loss": 1.0}).to_csv(
         folder / "curve.csv", index=False
@@ -467,7 +563,17 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
     (tmp_path / "figure" / "misclassified.png").rename(folder / "lr_range.png")
     study = dataclasses.replace(study, lr_range={"wide": folder})
     report_dir = tmp_path / "report"
-    context = build_context("R", None, [study], {}, "studies: {}", PANDOC_TYPST, report_dir, "make")
+    context = build_context(
+        "R",
+        None,
+        [study],
+        {},
+        "studies: {}",
+        PANDOC_TYPST,
+        report_dir,
+        "make",
+        repository=REPOSITORY,
+    )
     (row,) = context["studies"][0]["lr_range"]
     assert (row["at_minimum"], row["rule"], row["chosen"]) == ("0.407", "half of it", "0.2035")
     assert (report_dir / row["figure"]).is_file()
@@ -477,7 +583,7 @@ def test_lr_range_tests_show_their_curve_and_the_rate_training_used(tmp_path):
     }
     # The summary holds the rate training used, not the config's empty one.
     assert rates == {"wide": "0.2035 (range test)", "narrow_8": "0.001"}
-    write_markdown(context, report_dir / "report.md")
+    write_markdown(context, report_dir / "report.md", REPORT_ASSETS)
     text = (report_dir / "report.md").read_text()
     assert "## Learning-rate range test {#study-width-lr-range}" in text
     assert "| wide | 0.001 | 1.005 | 1,719 | 0.407 | half of it | 0.2035 |" in text
@@ -502,6 +608,45 @@ def test_figure_and_report_steps_start_without_the_statistics_libraries():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# --- one network in several studies ---------------------------------------------------------
+
+
+def test_a_run_shared_by_two_studies_is_named_once_and_its_errors_shown_once(tmp_path):
+    # Both studies name the same networks (the same variant ids): one set of runs.
+    width = make_study(tmp_path / "a", "Width", "width")
+    depth = make_study(tmp_path / "b", "Depth", "depth")
+    context = build_context(
+        "Report",
+        None,
+        [width, depth],
+        {},
+        "studies: {}",
+        PANDOC_TYPST,
+        tmp_path / "r",
+        "make",
+        repository=REPOSITORY,
+    )
+    run = context["studies"][0]["best"]["run"]
+    assert context["studies"][1]["best"]["run"] == run
+    assert any(f"run {run}" in note and "(Width) and" in note for note in context["shared_runs"])
+    assert context["studies"][0]["errors_shown_in"] is None
+    assert context["studies"][1]["errors_shown_in"]["anchor"] == "study-width"
+    write_markdown(context, tmp_path / "r" / "report.md", REPORT_ASSETS)
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "**Shared runs.**" in text
+    assert "its errors are shown [there](#study-width-errors)" in text
+    assert text.count("## Errors of the best variant") == 2  # one section each, one of them a link
+    assert text.count("Per-class precision, recall and F1") == 1
+
+
+def test_shared_runs_are_found_only_where_an_id_repeats():
+    first = pd.DataFrame({"variant": ["w128", "w32"], "variant_id": ["aaa", "bbb"]})
+    second = pd.DataFrame({"variant": ["hidden-128"], "variant_id": ["aaa"]})
+    shared = appearances([first, second], ["Width", "Depth"], ["w", "d"])
+    assert list(shared) == ["aaa"]
+    assert [place.name for place in shared["aaa"]] == ["w128", "hidden-128"]
 
 
 def test_variant_settings_that_differ_from_the_study_defaults_are_marked():

@@ -1,7 +1,9 @@
-"""Faults injected into the real workflow: bad configs, a diverging net, a killed job."""
+"""Faults injected into the real workflow: bad configs, a diverging net, a killed or
+interrupted job, a second run in the same folder, a full disk."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -15,12 +17,25 @@ import pandas as pd
 import pytest
 from workflow_support import copy_workflow, run_snakemake, snakemake_command, tiny_config
 
-pytestmark = pytest.mark.e2e
+e2e = pytest.mark.e2e  # the tests that run the real workflow
 
 
 def _study(variants: dict[str, Any], **study: Any) -> dict[str, Any]:
     return {"tiny": {"title": "Faults", "variants": variants, **study}}
 
+
+# Eight keys of ten values each: 10**8 combinations, refused before any is made.
+HUGE_GRID = {
+    "hidden": [[n] for n in range(1, 11)],
+    "batch_size": list(range(1, 11)),
+    "epochs": list(range(1, 11)),
+    "learning_rate": [n / 100 for n in range(1, 11)],
+    "momentum": [n / 20 for n in range(10)],
+    "dropout": [n / 20 for n in range(10)],
+    "validation_split": [n / 20 for n in range(1, 11)],
+    "activation": ["relu", "sigmoid", "tanh", "linear", "elu", "selu", "gelu", "softplus"]
+    + ["softsign", "swish"],
+}
 
 BAD_CONFIGS = {
     "typo in defaults": (
@@ -69,6 +84,18 @@ BAD_CONFIGS = {
         tiny_config(studies=_study({"../escape": {}})),
         "'../escape' is not an accepted name",
     ),
+    "not a number": (
+        tiny_config(studies=_study({"v": {"learning_rate": float("nan")}})),
+        "studies.tiny.variants.v.learning_rate: nan is not a finite number",
+    ),
+    "a network too large for any machine": (
+        tiny_config(studies=_study({"v": {"hidden": [100_000_000, 100_000_000]}})),
+        "more than limits.max_parameters = 100,000,000",
+    ),
+    "a grid of 10**8 variants": (
+        tiny_config(studies={"tiny": {"grid": HUGE_GRID}}),
+        "studies.tiny: 100,000,000 variants exceed limits.max_variants = 500",
+    ),
     "non-integer seed": (
         tiny_config(studies=_study({"v": {"seeds": [0, 1.5]}})),
         "studies.tiny.variants.v.seeds[1]: 1.5 is not of type 'integer'",
@@ -76,6 +103,7 @@ BAD_CONFIGS = {
 }
 
 
+@e2e
 @pytest.mark.parametrize("case", list(BAD_CONFIGS))
 def test_bad_config_stops_with_one_line_and_writes_nothing(case: str, tmp_path: Path):
     config, expected = BAD_CONFIGS[case]
@@ -88,6 +116,28 @@ def test_bad_config_stops_with_one_line_and_writes_nothing(case: str, tmp_path: 
     assert not (workdir / "results").exists()
 
 
+@e2e
+def test_alias_bomb_in_a_variant_is_refused_by_the_workflow(tmp_path: Path):
+    from test_config_files import _alias_bomb
+
+    workdir = copy_workflow(tmp_path)
+    (workdir / "study.yaml").write_text(_alias_bomb())
+    result = subprocess.run(
+        snakemake_command("--configfile", "study.yaml", "--dry-run"),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,  # expanded, the bomb's 10**9 values would take hours
+    )
+    assert result.returncode != 0
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("archstudy:")]
+    assert line.endswith(
+        "study.yaml: line 5, column 227: aliases expand the document to more than 100,000 "
+        "values (accepted: at most 20,000; a study needs a few hundred)"
+    )
+
+
+@e2e
 def test_repeated_yaml_key_is_named_with_its_line(tmp_path: Path):
     workdir = copy_workflow(tmp_path)
     (workdir / "study.yaml").write_text(
@@ -102,6 +152,7 @@ def test_repeated_yaml_key_is_named_with_its_line(tmp_path: Path):
     assert not (workdir / "results").exists()
 
 
+@e2e
 def test_unparsable_default_config_names_line_and_column(tmp_path: Path):
     workdir = copy_workflow(tmp_path)
     (workdir / "config" / "config.yaml").write_text("studies:\n  a: {variants: {v: {}}\n")
@@ -111,6 +162,7 @@ def test_unparsable_default_config_names_line_and_column(tmp_path: Path):
     assert not (workdir / "results").exists()
 
 
+@e2e
 def test_diverging_variant_is_recorded_and_the_report_carries_on(tmp_path: Path):
     # A linear network under SGD at learning rate 10 overflows to NaN within a few batches.
     config = tiny_config(
@@ -166,47 +218,174 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
-@pytest.fixture(scope="module")
-def killed_then_resumed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("killed"), KILL_CONFIG)
-    process = subprocess.Popen(
+LOCK_LINE = (
+    "archstudy: another Snakemake run holds this folder's lock: if one is running, let it "
+    "finish; if none is (it was killed), run `snakemake --unlock`, then rerun"
+)
+
+
+def _archstudy_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("archstudy:")]
+
+
+def _start(workdir: Path, console: Any) -> subprocess.Popen[bytes]:
+    """Snakemake in its own process group, as a terminal's foreground job is."""
+    return subprocess.Popen(
         snakemake_command("--configfile", "study.yaml", cores=1),
         cwd=workdir,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=console,
         start_new_session=True,
     )
-    # Kill everything as soon as the first seed of the first network is finished.
+
+
+def _wait_for_seeds(workdir: Path, count: int) -> None:
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list((workdir / "results/runs").glob("*/seed0")):
+    while len(list((workdir / "results/runs").glob("*/seed*"))) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} seeds finished in 300 s"
         time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert list((workdir / "results/runs").glob("*/seed0")), "no seed finished before the kill"
-    # Nothing Snakemake would take as complete: no variant's runs.json, no report.
-    assert not list((workdir / "results/runs").glob("*/runs.json"))
+
+
+@pytest.fixture(scope="module")
+def interrupted_killed_then_resumed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One study stopped twice, by Ctrl-C and by `kill -9`, then finished by a rerun."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("interrupted"), KILL_CONFIG)
+    runs = workdir / "results/runs"
+    console = workdir / "console.txt"
+    with console.open("w") as stderr:
+        process = _start(workdir, stderr)
+        _wait_for_seeds(workdir, 1)
+        # A second Snakemake in the same folder is refused, and the first one carries on.
+        second = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
+        assert second.returncode != 0
+        assert "LockException" in second.stderr
+        assert _archstudy_lines(second.stderr) == [LOCK_LINE], second.stderr[-3000:]
+        assert process.poll() is None, "the first run stopped: the test needs a longer study"
+        # Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=120) != 0
+    output = console.read_text()
+    assert "[train_variant] interrupted: finished seeds are kept" in output
+    assert "archstudy: the run stopped before the end" in output
+    assert "Traceback" not in output
     assert not (workdir / "results/report").exists()
-    # As after a power loss, Snakemake's lock stays behind; the user unlocks, then reruns.
+    interrupted = len(list(runs.glob("*/seed*")))
+
+    # Snakemake releases its lock on Ctrl-C: the same command continues. It is killed in
+    # turn (as by `kill -9` or a power loss) as soon as one more seed is finished.
+    with console.open("w") as stderr:
+        process = _start(workdir, stderr)
+        _wait_for_seeds(workdir, interrupted + 1)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    # Seeds appear only complete (each is renamed into place), and no report was made.
+    for seed in runs.glob("*/seed*"):
+        assert {"metrics.json", "test_probabilities.npy"} <= {f.name for f in seed.iterdir()}
+    assert not (workdir / "results/report").exists()
+    finished = len(list(runs.glob("*/seed*")))
+    # Variants with some of their three seeds trained: their rerun keeps those seeds.
+    partly = [variant for variant in runs.iterdir() if 0 < len(list(variant.glob("seed*"))) < 3]
+    # Snakemake's lock stays behind: a rerun is refused, saying how to unlock in one line
+    # of ours before Snakemake's own paragraph.
+    locked = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
+    assert locked.returncode != 0
+    assert _archstudy_lines(locked.stderr) == [LOCK_LINE], locked.stderr[-3000:]
     unlocked = run_snakemake(workdir, "--configfile", "study.yaml", "--unlock")
     assert unlocked.returncode == 0, unlocked.stderr[-3000:]
+    assert not _archstudy_lines(unlocked.stderr)  # no advice to unlock while unlocking
     result = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "already trained, kept" in result.stderr  # the finished seed was not redone
+    assert "already trained, kept" in result.stderr or not partly
+    # The study's time left, at the start, is scaled by the seeds trained before.
+    assert f"archstudy: training left: {6 - finished} of 6 runs, roughly " in result.stderr
+    assert f"from {finished} trained seeds" in result.stderr
     return workdir
 
 
-def test_killed_run_finishes_on_rerun_with_the_same_metrics(
-    uninterrupted: Path, killed_then_resumed: Path
+@e2e
+def test_interrupted_and_killed_run_finishes_on_rerun_with_the_same_metrics(
+    uninterrupted: Path, interrupted_killed_then_resumed: Path
 ):
     expected = _seed_results(uninterrupted)
     assert len(expected) == 6
-    assert _seed_results(killed_then_resumed) == expected
-    assert (killed_then_resumed / "results/report/report.html").exists()
+    assert _seed_results(interrupted_killed_then_resumed) == expected
+    assert (interrupted_killed_then_resumed / "results/report/report.html").exists()
 
 
+@e2e
 def test_same_config_and_seed_give_byte_identical_results(uninterrupted: Path, tmp_path: Path):
     again = copy_workflow(tmp_path, KILL_CONFIG)
     result = run_snakemake(again, "--configfile", "study.yaml", cores=1)
     assert result.returncode == 0, result.stderr[-3000:]
     first, second = _seed_results(uninterrupted), _seed_results(again)
     assert first == second  # metrics (bar wall time and host) and prediction bytes
+
+
+# --- faults inside a training job, without the workflow -----------------------------------
+
+
+def _train_in_step(tmp_path: Path, variant_dir: Path, data: Path) -> None:
+    """A training job as the workflow's script runs it: inside `logs.step`."""
+    from test_training import HYPERPARAMETERS, RUNTIME
+
+    from archstudy.logs import step
+    from archstudy.train.learning_rate import training_rate
+    from archstudy.train.training import train_variant
+
+    with step(tmp_path / "train.log", "train_variant") as log:
+        train_variant(
+            HYPERPARAMETERS,
+            [0, 1],
+            data,
+            variant_dir / "runs.json",
+            RUNTIME,
+            log,
+            learning_rate=training_rate(HYPERPARAMETERS, None),
+        )
+
+
+def test_a_full_disk_loses_no_finished_seed_and_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+):
+    from test_training import write_prepared
+
+    data = write_prepared(tmp_path / "tiny.npz")
+    variant_dir = tmp_path / "runs" / "variant"
+    write_text = Path.write_text
+
+    def full_disk(path: Path, *args: Any, **kwargs: Any) -> int:
+        # The disk fills up while the second seed's files are written.
+        if path.parent.name == ".seed1.partial":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return write_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(SystemExit) as stopped:
+        _train_in_step(tmp_path, variant_dir, data)
+    assert stopped.value.code == 1
+    lines = [line for line in capfd.readouterr().err.splitlines() if "space" in line]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("[train_variant] error: no space left on the device writing ")
+    assert ".seed1.partial" in lines[0] and "finished seeds are kept" in lines[0]
+    assert (variant_dir / "seed0" / "metrics.json").is_file()
+    assert not (variant_dir / "seed1").exists()  # never taken as a finished seed
+    assert not (variant_dir / "runs.json").exists()
+
+    monkeypatch.undo()  # space freed: the rerun keeps seed 0 and trains seed 1
+    _train_in_step(tmp_path, variant_dir, data)
+    assert "seed 0: already trained, kept" in (tmp_path / "train.log").read_text()
+    assert (variant_dir / "seed1" / "metrics.json").is_file()
+    assert json.loads((variant_dir / "runs.json").read_text())["seeds"] == [0, 1]
+
+
+def test_ctrl_c_in_a_job_is_one_line_and_exit_status_130(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+):
+    from archstudy.logs import step
+
+    with pytest.raises(SystemExit) as stopped, step(tmp_path / "job.log", "train_variant"):
+        raise KeyboardInterrupt
+    assert stopped.value.code == 130
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1
+    assert "[train_variant] interrupted: finished seeds are kept" in err

@@ -16,11 +16,12 @@ from matplotlib.figure import Figure
 from PIL import Image
 from report_fixture import FixtureVariant, write_dataset, write_run
 
+from archstudy.aggregate.runs import Member
 from archstudy.aggregate.study_files import FIGURES, VARIANT_FIGURES, read_table
-from archstudy.aggregate.study_tables import Member, aggregate_study
+from archstudy.aggregate.study_tables import aggregate_study
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
-from archstudy.data.datasets import load_prepared
+from archstudy.data.prepared import load_prepared
 from archstudy.plots import hparams, points
 from archstudy.plots.figures import plot_study
 from archstudy.plots.galleries import class_samples

@@ -210,9 +210,7 @@ def test_output_is_a_probability_distribution():
     ],
 )
 def test_build_optimizer_class_and_learning_rate(name, cls, learning_rate):
-    optimizer = build_optimizer(
-        dataclasses.replace(BASE, optimizer=name, learning_rate=learning_rate)
-    )
+    optimizer = build_optimizer(dataclasses.replace(BASE, optimizer=name), learning_rate)
     assert type(optimizer) is cls
     value = float(optimizer.learning_rate.numpy())
     assert value == pytest.approx(learning_rate, rel=1e-6)

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pypdf
 import pytest
+from factories import REPORT_ASSETS
 
 from archstudy.errors import RenderError
 from archstudy.reporting import render
@@ -76,7 +77,7 @@ def quiet(message: str) -> None:
 @pytest.mark.usefixtures("no_quarto")
 def test_html_is_self_contained_and_sortable(document: Path, tmp_path: Path) -> None:
     html = tmp_path / "out" / "report.html"
-    render.render_html(document, html, log=quiet)
+    render.render_html(document, html, log=quiet, assets=REPORT_ASSETS)
     text = html.read_text(encoding="utf-8")
     for expected in ("w128", "0.9712", "Results", "Discussion", "Dense architectures on MNIST"):
         assert expected in text
@@ -93,7 +94,7 @@ def test_html_is_self_contained_and_sortable(document: Path, tmp_path: Path) -> 
 @pytest.mark.usefixtures("no_quarto")
 def test_pdf_has_text_headings_and_page_numbers(document: Path, tmp_path: Path) -> None:
     pdf = tmp_path / "out" / "report.pdf"
-    render.render_pdf(document, pdf, log=quiet)
+    render.render_pdf(document, pdf, log=quiet, assets=REPORT_ASSETS)
     assert pdf.read_bytes().startswith(b"%PDF")
     reader = pypdf.PdfReader(pdf)
     assert len(reader.pages) >= 1
@@ -143,7 +144,7 @@ def test_quarto_route_moves_the_output_into_place(
     # Like Quarto, write the file named by --output ($6) beside the input ($2).
     fake_quarto(tmp_path / "bin", 'echo "$4 from quarto" > "$(dirname "$2")/$6"\n', monkeypatch)
     html, pdf = tmp_path / "out" / "report.html", tmp_path / "out" / "report.pdf"
-    assert render.render_report(document, html, pdf, log=quiet) == "quarto"
+    assert render.render_report(document, html, pdf, log=quiet, assets=REPORT_ASSETS) == "quarto"
     assert html.read_text(encoding="utf-8") == "html from quarto\n"
     assert pdf.read_text(encoding="utf-8") == "pdf from quarto\n"
     assert sorted(path.name for path in document.parent.iterdir()) == [
@@ -160,7 +161,7 @@ def test_quarto_failure_is_a_render_error(
     failing = 'printf "\\nERROR: no TeX\\ndetails\\n" >&2; exit 1\n'
     fake_quarto(tmp_path / "bin", failing, monkeypatch)
     with pytest.raises(RenderError, match="^quarto: render to pdf failed: ERROR: no TeX$"):
-        render.render_pdf(document, tmp_path / "report.pdf", log=quiet)
+        render.render_pdf(document, tmp_path / "report.pdf", log=quiet, assets=REPORT_ASSETS)
     assert not (tmp_path / "report.pdf").exists()
 
 
@@ -169,9 +170,9 @@ def test_missing_figure_is_a_render_error_without_output(document: Path, tmp_pat
     (document.parent / "figures" / "accuracy.png").unlink()
     pdf, html = tmp_path / "out" / "report.pdf", tmp_path / "out" / "report.html"
     with pytest.raises(RenderError, match=r"pandoc\+typst: typst failed .*file not found"):
-        render.render_pdf(document, pdf, log=quiet)
+        render.render_pdf(document, pdf, log=quiet, assets=REPORT_ASSETS)
     with pytest.raises(RenderError, match="Could not fetch resource figures/accuracy.png"):
-        render.render_html(document, html, log=quiet)
+        render.render_html(document, html, log=quiet, assets=REPORT_ASSETS)
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -180,13 +181,23 @@ def test_render_report_uses_pandoc_typst_without_quarto(document: Path, tmp_path
     messages: list[str] = []
     html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
     assert render.available_renderer() == "pandoc+typst"
-    assert render.render_report(document, html, pdf, log=messages.append) == "pandoc+typst"
+    assert (
+        render.render_report(document, html, pdf, log=messages.append, assets=REPORT_ASSETS)
+        == "pandoc+typst"
+    )
     assert html.is_file() and pdf.is_file()
     assert messages == [f"render: pandoc+typst -> {html}", f"render: pandoc+typst -> {pdf}"]
 
 
 def test_unknown_renderer_and_missing_input(document: Path, tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="unknown renderer 'latex'"):
-        render.render_report(document, tmp_path / "a.html", tmp_path / "a.pdf", "latex")
+        render.render_report(
+            document, tmp_path / "a.html", tmp_path / "a.pdf", "latex", assets=REPORT_ASSETS
+        )
     with pytest.raises(RenderError, match="Markdown file not found"):
-        render.render_html(tmp_path / "absent.md", tmp_path / "a.html", renderer="pandoc+typst")
+        render.render_html(
+            tmp_path / "absent.md",
+            tmp_path / "a.html",
+            renderer="pandoc+typst",
+            assets=REPORT_ASSETS,
+        )

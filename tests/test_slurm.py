@@ -90,11 +90,11 @@ def test_profile_sets_training_threads_and_resources(tmp_path: Path, profile: st
     assert training and others
     for job in training:
         assert job["threads"] == "4"  # not capped by this machine's CPUs
-        assert resources(job)["mem_mb"] == "8000"
+        assert resources(job)["mem_mb"] == "4000"
         assert resources(job)["runtime"] == "120"  # 2h, in minutes
         assert resources(job).get("gpu") == ("1" if profile == "slurm-gpu" else None)
     for job in others:
-        assert resources(job)["mem_mb"] == "2000"
+        assert resources(job)["mem_mb"] == "1000"
         assert resources(job)["runtime"] == "30"
         assert "gpu" not in resources(job) and "gres" not in resources(job)
 

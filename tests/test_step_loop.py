@@ -38,7 +38,11 @@ def fit(variant: Hyperparameters, looped: bool, categorical: bool) -> tuple[dict
     keras.utils.set_random_seed(0)
     network = build_model(variant, x.shape[1], 10)
     model = StepLoop(network, BATCH) if looped else network
-    model.compile(optimizer=build_optimizer(variant), loss=variant.loss, metrics=["accuracy"])
+    model.compile(
+        optimizer=build_optimizer(variant, variant.learning_rate),
+        loss=variant.loss,
+        metrics=["accuracy"],
+    )
     history = model.fit(
         x,
         y,
@@ -81,7 +85,7 @@ def test_step_loop_refuses_sample_weights():
 
     x, y = arrays(categorical=False)
     model = StepLoop(build_model(VARIANT, x.shape[1], 10), BATCH)
-    model.compile(optimizer=build_optimizer(VARIANT), loss=VARIANT.loss)
+    model.compile(optimizer=build_optimizer(VARIANT, VARIANT.learning_rate), loss=VARIANT.loss)
     with pytest.raises(ValueError, match="sample weights"):
         model.fit(x, y, sample_weight=np.ones(len(y)), batch_size=BATCH * STEPS, verbose=0)
     assert keras.backend.backend() == "tensorflow"

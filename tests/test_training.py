@@ -11,12 +11,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import factories
 import numpy as np
 import pandas as pd
 import pytest
 from factories import hyperparameters
 
 from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.train import run_files
 from archstudy.train.models import count_parameters, flops_per_example
 
 N_TRAIN, N_TEST = 300, 100
@@ -59,15 +61,9 @@ def write_prepared(path: Path) -> Path:
     y_train = (np.arange(N_TRAIN) % 10).astype(np.uint8)
     y_test = (np.arange(N_TEST) % 10).astype(np.uint8)
     rng.shuffle(y_train)
-    np.savez_compressed(
-        path,
-        x_train=synthetic_images(y_train, rng),
-        y_train=y_train,
-        x_test=synthetic_images(y_test, rng),
-        y_test=y_test,
-        class_names=np.array([str(digit) for digit in range(10)], dtype=np.str_),
-    )
-    return path
+    x_train, x_test = synthetic_images(y_train, rng), synthetic_images(y_test, rng)
+    digits = [str(digit) for digit in range(10)]
+    return factories.write_prepared(path, y_train, y_test, digits, x_train, x_test)
 
 
 class Log(list):
@@ -81,7 +77,15 @@ def train(variant_dir: Path, data_path: Path, seeds: list[int], log: Log | None 
     from archstudy.train.training import train_variant
 
     log = Log() if log is None else log
-    train_variant(HYPERPARAMETERS, seeds, data_path, variant_dir / "runs.json", RUNTIME, log)
+    train_variant(
+        HYPERPARAMETERS,
+        seeds,
+        data_path,
+        variant_dir / "runs.json",
+        RUNTIME,
+        log,
+        learning_rate=HYPERPARAMETERS.learning_rate,
+    )
     return log
 
 
@@ -134,6 +138,10 @@ def test_history_has_one_row_per_epoch(trained):
 def test_metrics_hold_every_key_and_consistent_counts(trained):
     metrics = json.loads((trained / "seed0" / "metrics.json").read_text())
     assert set(metrics) == METRIC_KEYS
+    # The list the fake runs of the aggregate and report tests are written with (factories).
+    assert tuple(metrics) == run_files.METRICS_KEYS
+    history = pd.read_csv(trained / "seed0" / run_files.HISTORY_FILE)
+    assert tuple(history.columns) == run_files.HISTORY_COLUMNS
     assert metrics["variant_id"] == HYPERPARAMETERS.variant_id
     assert metrics["seed"] == 0
     assert metrics["parameters"] == count_parameters([16]) == 784 * 16 + 16 + 16 * 10 + 10
@@ -252,7 +260,9 @@ def test_diverging_run_is_stopped_and_marked(data_path, tmp_path):
         epochs=3,
     )
     variant_dir = tmp_path / exploding.variant_id
-    train_variant(exploding, [0], data_path, variant_dir / "runs.json", RUNTIME, Log())
+    train_variant(
+        exploding, [0], data_path, variant_dir / "runs.json", RUNTIME, Log(), learning_rate=1e30
+    )
     metrics = json.loads((variant_dir / "seed0" / "metrics.json").read_text())
     assert metrics["stopped"] == "diverged"
     assert metrics["diverged_epoch"] == 1  # the first epoch's loss is already non-finite
@@ -279,8 +289,24 @@ def test_a_seed_trained_after_others_in_one_job_equals_it_trained_alone(
 
     variant = dataclasses.replace(HYPERPARAMETERS, **changes)
     together, alone = tmp_path / "together", tmp_path / "alone"
-    train_variant(variant, [0, 1], data_path, together / "runs.json", RUNTIME, Log())
-    train_variant(variant, [1], data_path, alone / "runs.json", RUNTIME, Log())
+    train_variant(
+        variant,
+        [0, 1],
+        data_path,
+        together / "runs.json",
+        RUNTIME,
+        Log(),
+        learning_rate=variant.learning_rate,
+    )
+    train_variant(
+        variant,
+        [1],
+        data_path,
+        alone / "runs.json",
+        RUNTIME,
+        Log(),
+        learning_rate=variant.learning_rate,
+    )
     np.testing.assert_array_equal(
         np.load(together / "seed1" / "test_probabilities.npy"),
         np.load(alone / "seed1" / "test_probabilities.npy"),

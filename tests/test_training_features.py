@@ -14,6 +14,7 @@ from factories import hyperparameters
 
 from archstudy.config.hyperparameters import EarlyStopping, LRRangeTest, StopBelow
 from archstudy.config.plan import build_plan
+from archstudy.plots.lr_range import plot_lr_range
 from archstudy.train.lr_range import choose_rate, lr_range_test
 from archstudy.train.models import build_model, build_optimizer, count_parameters
 from archstudy.train.training import Inputs, train_seed
@@ -88,7 +89,9 @@ def test_momentum_and_explicit_rate_reach_the_optimizer():
 
 def test_threshold_stops_after_the_first_epoch_below_it(inputs: Inputs, tmp_path: Path):
     hp = dataclasses.replace(BASE, epochs=40, stop_below=StopBelow("loss", 1.0))
-    metrics = train_seed(hp, inputs, 0, tmp_path, {}, lambda line: None)
+    metrics = train_seed(
+        hp, inputs, 0, tmp_path, {}, lambda line: None, learning_rate=hp.learning_rate
+    )
     history = pd.read_csv(tmp_path / "history.csv")
     assert metrics["stopped"] == "loss below 1"
     assert history["loss"].iloc[-1] < 1.0
@@ -104,7 +107,7 @@ def test_early_stopping_is_reported_and_keeps_the_best_weights(inputs: Inputs, t
     )
     rule = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
     hp = dataclasses.replace(BASE, epochs=50, early_stopping=rule, learning_rate=0.05)
-    metrics = train_seed(hp, noise, 0, tmp_path, {}, lambda line: None)
+    metrics = train_seed(hp, noise, 0, tmp_path, {}, lambda line: None, learning_rate=0.05)
     history = pd.read_csv(tmp_path / "history.csv")
     assert metrics["stopped"] == "early stopping on val_loss"
     assert metrics["epochs_run"] < 50
@@ -113,9 +116,25 @@ def test_early_stopping_is_reported_and_keeps_the_best_weights(inputs: Inputs, t
 
 
 def test_categorical_loss_on_one_hot_labels_trains_like_sparse(inputs: Inputs, tmp_path: Path):
-    sparse = train_seed(BASE, inputs, 0, tmp_path / "sparse", {}, lambda line: None)
+    sparse = train_seed(
+        BASE,
+        inputs,
+        0,
+        tmp_path / "sparse",
+        {},
+        lambda line: None,
+        learning_rate=BASE.learning_rate,
+    )
     onehot_hp = dataclasses.replace(BASE, loss="categorical_crossentropy")
-    onehot = train_seed(onehot_hp, inputs, 0, tmp_path / "onehot", {}, lambda line: None)
+    onehot = train_seed(
+        onehot_hp,
+        inputs,
+        0,
+        tmp_path / "onehot",
+        {},
+        lambda line: None,
+        learning_rate=BASE.learning_rate,
+    )
     # The same quantity on the same data from the same seed: equal up to float rounding.
     assert onehot["test_loss"] == pytest.approx(sparse["test_loss"], rel=1e-3)
     assert onehot["test_accuracy"] == pytest.approx(sparse["test_accuracy"], abs=0.02)
@@ -140,7 +159,6 @@ def test_range_test_grows_the_rate_geometrically_and_writes_its_choice(
         inputs,
         tmp_path / "curve.csv",
         tmp_path / "choice.json",
-        tmp_path / "lr_range.png",
         lambda line: None,
     )
     curve = pd.read_csv(tmp_path / "curve.csv")
@@ -153,6 +171,7 @@ def test_range_test_grows_the_rate_geometrically_and_writes_its_choice(
     assert choice["batches"] == len(curve)
     lowest = curve.loc[curve["loss"].idxmin(), "learning_rate"]
     assert chosen == pytest.approx(lowest / 2)
+    plot_lr_range(tmp_path / "curve.csv", tmp_path / "choice.json", tmp_path / "lr_range.png")
     assert (tmp_path / "lr_range.png").stat().st_size > 0
 
 

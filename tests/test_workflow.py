@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -115,6 +116,33 @@ def test_invalid_config_stops_before_anything_runs(tmp_path: Path):
     assert result.returncode != 0
     assert "studies.tiny.variants.w16: unknown key 'hiden'" in result.stderr
     assert not (workdir / "results").exists()
+
+
+def test_the_report_says_what_its_numbers_cover_and_where_they_come_from(built: Path):
+    markdown = (built / "results/report/report.md").read_text()
+    summary = pd.read_csv(built / "results/studies/tiny/summary.csv")
+    # Intervals in range, and covering seeds and test images for the test accuracy.
+    assert (summary["test_accuracy_ci_low"] >= 0).all()
+    assert (summary["test_accuracy_ci_high"] <= 1).all()
+    assert (summary["train_loss_ci_low"].dropna() >= 0).all()
+    assert set(summary["test_accuracy_ci_covers"]) == {"seeds and images"}
+    assert "**What an interval covers.**" in markdown
+    # The pick's validation margin in predictions (2 seeds answer every validation image).
+    assert re.search(r"by -?[\d,]+ of [\d,]+ validation predictions over 2 seeds", markdown)
+    assert "**What the tests can see.**" in markdown and "80% probability" in markdown
+    # Every seed's values, and each variant's run id.
+    assert "# Appendix: values per seed" in markdown
+    for variant_id in summary["variant_id"]:
+        assert f"`{variant_id}`" in markdown
+    # A rebuild command without the checkout's path, with the config layer as given.
+    command = re.search(r"Rebuild this report.*?```\n(.*?)\n```", markdown, re.S)
+    assert command is not None
+    assert command.group(1) == "snakemake --cores all --configfile study.yaml"
+    assert str(built) not in markdown.split("## Configuration")[0]
+    config_bytes = (built / "study.yaml").read_bytes()
+    assert hashlib.sha256(config_bytes).hexdigest() in markdown
+    assert config_bytes.decode().rstrip("\n") in markdown
+    assert re.search(r"constraints\.txt\) SHA-256: `[0-9a-f]{64}`", markdown)
 
 
 def test_snakemake_report_collects_the_flagged_results(built: Path):

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from archstudy.config.budget import describe_totals, totals, variant_costs
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
 from archstudy.errors import ArchstudyError
@@ -26,6 +27,7 @@ def check(paths: Sequence[str]) -> int:
             f"{path}: ok, {len(plan.studies)} studies, {len(plan.hyperparameters)} unique "
             f"networks, {runs} training runs"
         )
+        print(f"{path}: {describe_totals(totals(variant_costs(plan)))}")
     return 1 if failures else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import time
@@ -39,7 +40,19 @@ def step(log_path: str | Path, name: str) -> Iterator[Log]:
         except ArchstudyError as error:
             log(f"error: {error}")
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Ctrl-C: what is finished is kept (each seed is renamed into place when complete).
+            log("interrupted: finished seeds are kept; rerun the same command to continue")
+            sys.exit(130)
         except Exception as error:
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                # The console first: the log file may be on the full disk too.
+                console.write(
+                    f"[{name}] error: no space left on the device writing "
+                    f"{error.filename or 'a file'}: free some space, then rerun (finished "
+                    "seeds are kept)\n"
+                )
+                sys.exit(1)
             handle.write(traceback.format_exc())
             console.write(f"[{name}] failed: {type(error).__name__}: {error} (details in {path})\n")
             raise

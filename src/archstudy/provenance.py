@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+from archstudy.machine import cpu_model
+
 PACKAGES = (
     "tensorflow",
     "keras",
@@ -56,27 +57,17 @@ def git_state(directory: Path) -> str:
     return f"{commit} ({'uncommitted changes' if status else 'clean tree'})"
 
 
-def git_states(workflow_dir: Path | None = None) -> dict[str, str]:
-    """The git state of the workflow folder the report was built in and, when the archstudy
-    package was installed from elsewhere, of the package's checkout too."""
+def git_states(repository: Path, workflow_dir: Path | None = None) -> dict[str, str]:
+    """The git state of the workflow folder the report was built in (the working directory)
+    and, when the workflow's repository (passed in by the workflow) is elsewhere, of it too."""
+    repository = Path(repository).resolve()
     workflow_dir = (workflow_dir or Path.cwd()).resolve()
-    if workflow_dir == REPOSITORY:
-        return {"project": git_state(REPOSITORY)}
+    if workflow_dir == repository:
+        return {"project": git_state(repository)}
     return {
         "workflow folder": git_state(workflow_dir),
-        "archstudy package": git_state(REPOSITORY),
+        "archstudy package": git_state(repository),
     }
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name where Linux tells it, else what Python knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def hardware() -> str:

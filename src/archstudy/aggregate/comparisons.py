@@ -1,10 +1,11 @@
 """Is the best variant really better? Paired tests of it against every other variant of a study.
 
-Two sources of chance are tested separately. McNemar's test asks, per seed-matched pair of
-trained networks, whether their disagreements on the test images are lopsided beyond what
-test-set sampling explains. The paired t-test across seeds (with three or more) asks whether
-the accuracy difference is larger than the spread that training randomness causes. Each family
-of p-values is Holm-adjusted over the whole study.
+The verdict rests on one model of chance, the one the intervals use (intervals.py): the
+seed-matched difference in test answers, image by image, has a mean whose uncertainty counts
+both the spread over training seeds and the sampling of the shared test set. Its p-values are
+Holm-adjusted over the study. McNemar's test per seed-matched pair is kept beside it as detail:
+it asks only whether two trained networks differ on these test images. The same paired model on
+the validation images says whether the selection itself is within noise.
 """
 
 from __future__ import annotations
@@ -16,22 +17,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from archstudy.aggregate.stats import ALPHA, holm, mcnemar_test, paired_t_test
+from archstudy.aggregate.intervals import detectable_difference, two_way
+from archstudy.aggregate.stats import ALPHA, holm, mcnemar_test
 
 MCNEMAR = "mcnemar"
-PAIRED_T = "paired_t"
-MIN_SEEDS_FOR_PAIRED_TEST = 3
+# Seeds and test images together, on the test set; the same on the validation images.
+COMBINED = "combined"
+VALIDATION = "validation"
 COLUMNS = [
     "best_variant",
     "other",
     "test",
     "seed",
+    "seeds",
     "n",
     "best_accuracy",
     "other_accuracy",
     "difference",
     "ci_low",
     "ci_high",
+    "se",
+    "df",
+    "detectable",
     "best_only",
     "other_only",
     "exact",
@@ -45,9 +52,49 @@ COLUMNS = [
 Correct = Mapping[str, Mapping[int, np.ndarray]]
 
 
-def pairwise_table(correct: Correct, best: str | None, variants: Sequence[str]) -> pd.DataFrame:
-    """One McNemar row per seed both variants completed, and one paired t-test row per other
-    variant with enough matched seeds; `difference` is always best minus other."""
+def _combined_row(
+    test: str,
+    best: str,
+    other: str,
+    mine: Mapping[int, np.ndarray],
+    theirs: Mapping[int, np.ndarray],
+) -> dict[str, Any] | None:
+    """The seeds × examples difference of two variants over the seeds both completed."""
+    seeds = [seed for seed in mine if seed in theirs and len(mine[seed]) == len(theirs[seed])]
+    if not seeds or len(mine[seeds[0]]) < 2:
+        return None
+    first = np.stack([mine[seed] for seed in seeds]).astype(float)
+    second = np.stack([theirs[seed] for seed in seeds]).astype(float)
+    result = two_way(first - second, -1.0, 1.0)
+    return {
+        "best_variant": best,
+        "other": other,
+        "test": test,
+        "seeds": len(seeds),
+        "n": first.shape[1],
+        "best_accuracy": float(first.mean()),
+        "other_accuracy": float(second.mean()),
+        "difference": result.mean,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "se": result.se,
+        "df": result.df,
+        # Examples only one of the two got right, summed over the seeds: the margin in answers.
+        "best_only": int(np.sum((first == 1) & (second == 0))),
+        "other_only": int(np.sum((first == 0) & (second == 1))),
+        "p_value": result.p_value,
+    }
+
+
+def pairwise_table(
+    correct: Correct,
+    best: str | None,
+    variants: Sequence[str],
+    validation: Correct | None = None,
+) -> pd.DataFrame:
+    """Per other variant: one McNemar row per seed both completed, one combined row (seeds
+    and test images) and, where validation answers were recorded, one validation row;
+    `difference` is always best minus other."""
     rows: list[dict[str, Any]] = []
     if best is None:
         return pd.DataFrame(rows, columns=COLUMNS)
@@ -66,6 +113,7 @@ def pairwise_table(correct: Correct, best: str | None, variants: Sequence[str]) 
                     "other": other,
                     "test": MCNEMAR,
                     "seed": seed,
+                    "seeds": 1,
                     "n": len(mine[seed]),
                     "best_accuracy": first,
                     "other_accuracy": second,
@@ -77,56 +125,62 @@ def pairwise_table(correct: Correct, best: str | None, variants: Sequence[str]) 
                     "p_value": result.p_value,
                 }
             )
-        if len(seeds) >= MIN_SEEDS_FOR_PAIRED_TEST:
-            first_accuracies = [float(mine[seed].mean()) for seed in seeds]
-            second_accuracies = [float(theirs[seed].mean()) for seed in seeds]
-            paired = paired_t_test(first_accuracies, second_accuracies)
-            rows.append(
-                {
-                    "best_variant": best,
-                    "other": other,
-                    "test": PAIRED_T,
-                    "n": paired.n,
-                    "best_accuracy": float(np.mean(first_accuracies)),
-                    "other_accuracy": float(np.mean(second_accuracies)),
-                    "difference": paired.mean_difference,
-                    "ci_low": paired.ci_low,
-                    "ci_high": paired.ci_high,
-                    "statistic": paired.statistic,
-                    "p_value": paired.p_value,
-                }
+        combined = _combined_row(COMBINED, best, other, mine, theirs)
+        if combined is not None:
+            rows.append(combined)
+        if validation is not None:
+            picked = _combined_row(
+                VALIDATION, best, other, validation.get(best, {}), validation.get(other, {})
             )
+            if picked is not None:
+                rows.append(picked)
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["seed"] = table["seed"].astype("Int64")
-    for test in (MCNEMAR, PAIRED_T):
+    # The validation rows test the selection, one comparison at a time: no family to adjust.
+    for test in (MCNEMAR, COMBINED):
         family = table["test"] == test
         table.loc[family, "p_holm"] = holm(table.loc[family, "p_value"].tolist())
+    validation_rows = table["test"] == VALIDATION
+    table.loc[validation_rows, "p_holm"] = table.loc[validation_rows, "p_value"]
     table["significant"] = table["p_holm"].astype(float) < ALPHA
+    combined_rows = table["test"] == COMBINED
+    family_size = int(combined_rows.sum())
+    table.loc[combined_rows, "detectable"] = [
+        detectable_difference(float(se), float(df), family_size)
+        for se, df in zip(
+            table.loc[combined_rows, "se"], table.loc[combined_rows, "df"], strict=True
+        )
+    ]
     return table
 
 
 def verdict(rows: pd.DataFrame) -> dict[str, Any]:
     """What one best-versus-other slice of the pairwise table says.
 
-    The difference counts as real ("supported") only when McNemar's test is significant in
-    every seed-matched pair and, where it could be run, the paired t-test across seeds is too.
+    The difference counts as real ("supported") when the combined test over seeds and test
+    images is significant after Holm's correction; its interval is the unadjusted 95% one, so
+    it can exclude zero while the adjusted test is not significant (`holm_only` says so).
     """
     mcnemar = rows[rows["test"] == MCNEMAR]
-    paired = rows[rows["test"] == PAIRED_T]
-    paired_p = float(paired["p_holm"].iloc[0]) if len(paired) else math.nan
-    significant_pairs = int(mcnemar["significant"].sum())
-    tested = len(mcnemar) > 0
-    supported = (
-        tested and significant_pairs == len(mcnemar) and (math.isnan(paired_p) or paired_p < ALPHA)
-    )
+    combined = rows[rows["test"] == COMBINED]
+    tested = len(combined) > 0
+    first = combined.iloc[0] if tested else None
+
+    def value(column: str) -> float:
+        return float(first[column]) if first is not None else math.nan
+
+    supported = tested and value("p_holm") < ALPHA
+    excludes_zero = tested and (value("ci_low") > 0 or value("ci_high") < 0)
     return {
         "tested": tested,
         "pairs": len(mcnemar),
-        "significant_pairs": significant_pairs,
-        "max_p_holm": float(mcnemar["p_holm"].max()) if tested else math.nan,
-        "paired_p_holm": paired_p,
-        "difference": float(mcnemar["difference"].mean()) if tested else math.nan,
-        "ci_low": float(paired["ci_low"].iloc[0]) if len(paired) else math.nan,
-        "ci_high": float(paired["ci_high"].iloc[0]) if len(paired) else math.nan,
+        "significant_pairs": int(mcnemar["significant"].sum()),
+        "max_p_holm": float(mcnemar["p_holm"].max()) if len(mcnemar) else math.nan,
+        "p_holm": value("p_holm"),
+        "difference": value("difference"),
+        "ci_low": value("ci_low"),
+        "ci_high": value("ci_high"),
+        "detectable": value("detectable"),
         "supported": bool(supported),
+        "holm_only": bool(excludes_zero and not supported),
     }

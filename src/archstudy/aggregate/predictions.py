@@ -4,16 +4,13 @@ were correct, and the best variant's most confident mistakes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from archstudy.aggregate.runs import SeedRun
 from archstudy.aggregate.study_files import GALLERY_SIZE
-
-if TYPE_CHECKING:  # aggregate imports this module to build its tables
-    from archstudy.aggregate.study_tables import SeedRun
 
 
 def per_class_table(
@@ -137,3 +134,13 @@ def correct_answers(
         if not run.diverged:
             correct.setdefault(run.variant, {})[run.seed] = run.predictions == y_test
     return correct
+
+
+def validation_answers(runs: Sequence[SeedRun]) -> dict[str, dict[int, np.ndarray]]:
+    """Per variant, per completed seed that recorded them: which validation images it
+    classified correctly."""
+    answers: dict[str, dict[int, np.ndarray]] = {}
+    for run in runs:
+        if not run.diverged and run.validation_correct is not None:
+            answers.setdefault(run.variant, {})[run.seed] = np.asarray(run.validation_correct)
+    return answers

@@ -1,18 +1,21 @@
 """What a study's steps write: the names of its tables and figures, and the tables' CSV format.
 
 Kept free of scipy, scikit-learn and matplotlib so that the steps which only read the tables
-(figures, report) start without importing what only building them needs.
+(figures, report) start without importing what only building them needs; pandas is imported
+when a table is read or written, so the workflow (rules/common.smk) imports the names for free.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from archstudy.atomic import atomic_path
 
-TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified")
+if TYPE_CHECKING:
+    import pandas as pd
+
+TABLES = ("summary", "epochs", "per_class", "confusion", "pairwise", "misclassified", "seeds")
 # Charts are SVG (vector, explorable in the HTML); the image gallery is a greyscale PNG.
 FIGURES = (
     "learning_curves.svg",
@@ -26,6 +29,9 @@ FIGURES = (
 )
 # A folder beside them with one figure per variant (its seeds' curves), `{n}.svg` from 1.
 VARIANT_FIGURES = "variants"
+
+# The tables the figures are drawn from (the rule plot_study's inputs).
+PLOTTED_TABLES = ("summary", "epochs", "confusion", "misclassified")
 
 # How many of the best variant's most confident mistakes the misclassified table (and its
 # gallery) shows.
@@ -50,9 +56,21 @@ TEXT_COLUMNS = (
     "predicted_name",
     "stopped",
     "status",
+    "test_accuracy_ci_covers",
+    "val_accuracy_ci_covers",
     "learning_rate_chosen_by",
     *RUNTIME_KEYS,
 )
+
+
+def table_file(folder: Path, table: str) -> Path:
+    """Where table `table` of a study is, in the study's folder."""
+    return folder / f"{table}.csv"
+
+
+def figure_file(folder: Path, figure: str) -> Path:
+    """Where figure `figure` (a name in FIGURES, which says its format) of a study is."""
+    return folder / figure
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -63,6 +81,8 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a table written by `write_csv`, keeping name columns as text."""
+    import pandas as pd
+
     return pd.read_csv(
         path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False, na_values=[""]
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from archstudy.config.bounds import check_bounds
+from archstudy.config.budget import check_limits
 from archstudy.config.hyperparameters import (
     REGULARIZERS,
     EarlyStopping,
@@ -17,8 +20,10 @@ from archstudy.config.hyperparameters import (
     StopBelow,
 )
 from archstudy.config.schema import load_schema, schema_defaults, validate
-from archstudy.data.datasets import DATASETS
+from archstudy.data.registry import DATASETS
 from archstudy.errors import ConfigError
+
+_Settings = TypeVar("_Settings", EarlyStopping, StopBelow, LRRangeTest)
 
 # Keys whose values the grid helper turns into readable name parts.
 _GRID_ORDER = (
@@ -90,6 +95,32 @@ def _name_part(value: Any) -> str:
     return str(value)
 
 
+def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
+    """How many variants a grid makes (the product of its value lists), without making them."""
+    keys = [key for key in _GRID_ORDER if key in grid]
+    return math.prod(len(grid[key]) for key in keys) if keys else 0
+
+
+def _check_sizes(config: Mapping[str, Any], limits: Mapping[str, Any]) -> None:
+    """Refuse a study, or the plan, with more variants than the limits, before expanding grids."""
+    total = 0
+    for study_name, study in config["studies"].items():
+        size = grid_size(study.get("grid", {})) + len(study.get("variants", {}))
+        if size > limits["max_variants"]:
+            raise ConfigError(
+                f"invalid config: studies.{study_name}: {size:,} variants exceed "
+                f"limits.max_variants = {limits['max_variants']:,} "
+                "(accepted: a smaller grid, or a higher limit)"
+            )
+        total += size
+    if total > limits["max_total_variants"]:
+        raise ConfigError(
+            f"invalid config: studies: {total:,} variants in all exceed "
+            f"limits.max_total_variants = {limits['max_total_variants']:,} "
+            "(accepted: fewer or smaller studies, or a higher limit)"
+        )
+
+
 def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
     """Every combination of the grid's values, named after them (`hidden-128x128_epochs-5`)."""
     keys = [key for key in _GRID_ORDER if key in grid]
@@ -106,6 +137,18 @@ def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
             name = f"{name[:55]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
         variants[name] = dict(zip(keys, values, strict=True))
     return variants
+
+
+def _nested(kind: type[_Settings], values: Mapping[str, Any]) -> _Settings:
+    """Nested settings with each number of the type its field declares (JSON schema's
+    `integer` accepts 2.0, which NumPy's seeding, for one, refuses)."""
+    casts: dict[str, Any] = {"int": int, "float": float}
+    types = {field.name: field.type for field in dataclasses.fields(kind)}
+    return kind(**{key: casts.get(str(types[key]), _same)(value) for key, value in values.items()})
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tuple[int, ...]]:
@@ -137,7 +180,7 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         validation_method=values["validation_method"],
         validation_seed=int(values["validation_seed"]),
         scale_inputs=bool(values["scale_inputs"]),
-        train_subset=values["train_subset"],
+        train_subset=None if values["train_subset"] is None else int(values["train_subset"]),
         bias_initializer=values["bias_initializer"],
         loss=values["loss"],
         momentum=float(values["momentum"]),
@@ -146,36 +189,57 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         **{key: float(values["regularization"].get(key, 0.0)) for key in REGULARIZERS},
         regularize_output=bool(values["regularization"].get("output", False)),
         early_stopping=(
-            EarlyStopping(**values["early_stopping"])
+            _nested(EarlyStopping, values["early_stopping"])
             if values["early_stopping"] is not None
             else None
         ),
-        stop_below=StopBelow(**values["stop_below"]) if values["stop_below"] is not None else None,
-        lr_range_test=LRRangeTest(**lr_range) if lr_range is not None else None,
+        stop_below=(
+            _nested(StopBelow, values["stop_below"]) if values["stop_below"] is not None else None
+        ),
+        lr_range_test=_nested(LRRangeTest, lr_range) if lr_range is not None else None,
     )
     if hyperparameters.momentum and hyperparameters.optimizer == "adam":
         raise ConfigError(
             f"invalid config: {where}.momentum: Adam has no momentum setting "
             f"(accepted: momentum with sgd or rmsprop)"
         )
-    # The smallest number of training examples any split method leaves after validation.
-    train_size = DATASETS[hyperparameters.dataset].train_size
-    if hyperparameters.train_subset is not None:
-        if hyperparameters.train_subset > train_size:
+    _check_split(hyperparameters, where)
+    return hyperparameters, tuple(int(seed) for seed in values["seeds"])
+
+
+def _check_split(hp: Hyperparameters, where: str) -> None:
+    """Every split the trainer makes must hold examples (of every class, where stratified)."""
+    spec = DATASETS[hp.dataset]
+    # scikit-learn's stratified splits need each part to hold one example per class.
+    least = len(spec.class_names)
+    train_size = spec.train_size
+    if hp.train_subset is not None:
+        if hp.train_subset != train_size and not 100 <= hp.train_subset <= train_size - least:
             raise ConfigError(
-                f"invalid config: {where}.train_subset: {hyperparameters.train_subset} is more "
-                f"than the {train_size} training images of {hyperparameters.dataset} "
-                f"(accepted: 100 to {train_size}, or null for all)"
+                f"invalid config: {where}.train_subset: {hp.train_subset} does not fit the "
+                f"{train_size} training images of {hp.dataset} (accepted: 100 to "
+                f"{train_size - least}, {train_size}, or null for all)"
             )
-        train_size = hyperparameters.train_subset
-    fit_size = train_size - math.ceil(train_size * hyperparameters.validation_split)
-    if hyperparameters.batch_size > fit_size:
+        train_size = hp.train_subset
+    fraction = hp.validation_split
+    validation = {
+        "head": round(fraction * train_size),
+        "tail": train_size - math.floor(train_size * (1.0 - fraction)),
+    }.get(hp.validation_method, math.ceil(fraction * train_size))
+    fit_size = train_size - validation
+    need = least if hp.validation_method == "stratified" else 1
+    if min(validation, fit_size) < need:
         raise ConfigError(
-            f"invalid config: {where}.batch_size: {hyperparameters.batch_size} is larger than the "
-            f"{fit_size} training examples of {hyperparameters.dataset} left after validation "
+            f"invalid config: {where}.validation_split: {fraction} of {train_size} training "
+            f"images leaves {validation} for validation and {fit_size} for training (accepted: "
+            f"a fraction leaving at least {need} in each)"
+        )
+    if hp.batch_size > fit_size:
+        raise ConfigError(
+            f"invalid config: {where}.batch_size: {hp.batch_size} is larger than the "
+            f"{fit_size} training examples of {hp.dataset} left after validation "
             f"(accepted: 1 to {fit_size})"
         )
-    return hyperparameters, tuple(int(seed) for seed in values["seeds"])
 
 
 def _check_folder_names(names: Sequence[str]) -> None:
@@ -193,11 +257,13 @@ def _check_folder_names(names: Sequence[str]) -> None:
 
 def build_plan(config: Mapping[str, Any]) -> Plan:
     """Validate `config` and resolve every study into variants with stable identities."""
+    check_bounds(config)
     validate(config)
     schema = load_schema()
     builtin = schema_defaults(schema["$defs"]["hyperparameters"])
     settings = _layered(schema_defaults(), config)
     limits = _layered(schema_defaults(schema["properties"]["limits"]), settings["limits"])
+    _check_sizes(config, limits)
 
     _check_folder_names(list(config["studies"]))
     studies: dict[str, Study] = {}
@@ -218,12 +284,6 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             raise ConfigError(
                 f"invalid config: studies.{study_name}.references.{unknown[0]}: no variant of "
                 f"that name (accepted: {', '.join(declared)})"
-            )
-        if len(declared) > limits["max_variants"]:
-            raise ConfigError(
-                f"invalid config: studies.{study_name}: {len(declared)} variants exceed "
-                f"limits.max_variants = {limits['max_variants']} "
-                "(raise the limit or shrink the grid)"
             )
         members: list[StudyVariant] = []
         for variant_name, overrides in declared.items():
@@ -249,10 +309,12 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             dataset=datasets[0],
             variants=tuple(members),
         )
-    return Plan(
+    plan = Plan(
         studies=studies,
         hyperparameters=hyperparameters,
         seeds={variant_id: tuple(sorted(values)) for variant_id, values in seeds.items()},
         data=_layered(schema_defaults(schema["properties"]["data"]), settings["data"]),
         report=_layered(schema_defaults(schema["properties"]["report"]), settings["report"]),
     )
+    check_limits(plan, limits)
+    return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -13,6 +14,7 @@ import yaml
 from archstudy.errors import ConfigError
 
 SCHEMA_FILE = "config.schema.yaml"
+MAX_ERRORS = 50
 
 
 @cache
@@ -34,6 +36,20 @@ def key_path(parts: Sequence[str | int]) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(top level)"
+
+
+def describe(value: Any) -> str:
+    """A value as a message shows it: short, never a whole list or a 4,000-digit integer."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+        digits = len(str(abs(value))) if value.bit_length() < 14_000 else "thousands of"
+        return f"an integer of {digits} digits"
+    text = repr(value)
+    if len(text) <= 60:
+        return text
+    if isinstance(value, list | dict):
+        kind = "a list of" if isinstance(value, list) else "a mapping of"
+        return f"{kind} {len(value):,} {'items' if isinstance(value, list) else 'keys'}"
+    return f"{text[:40]}... ({len(text):,} characters)"
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -69,13 +85,21 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return _describe(deepest)
     description = schema.get("description", "")
     hint = f" ({description.split('.')[0].strip()})" if description else ""
-    return f"{where}: {error.message}{hint}"
+    message = error.message
+    if error.validator == "maxItems":
+        message = f"{describe(value)} is more than the {error.validator_value} accepted"
+    elif len(message) > 200:  # jsonschema repeats the whole value: say what it is instead
+        rule = f"{error.validator}: {error.validator_value}"
+        message = f"{describe(value)} is not accepted by `{rule}`"
+    return f"{where}: {message}{hint}"
 
 
 def validate(config: Mapping[str, Any]) -> None:
     """Check `config` against the schema; raise ConfigError with one precise line."""
     validator = jsonschema.Draft202012Validator(load_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    # The best of the first errors: a list of thousands of bad items must not take minutes.
+    errors = itertools.islice(validator.iter_errors(config), MAX_ERRORS)
+    error = jsonschema.exceptions.best_match(errors)
     if error is not None:
         raise ConfigError(f"invalid config: {_describe(error)}")
 

@@ -7,6 +7,7 @@ variant (best by validation accuracy, ★) with a heavier line, and is saved as 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from archstudy.aggregate.study_files import VARIANT_FIGURES
-from archstudy.data.datasets import PreparedDataset
+from archstudy.aggregate.study_files import PLOTTED_TABLES, VARIANT_FIGURES, read_table
+from archstudy.data.prepared import PreparedDataset, load_prepared
 from archstudy.plots import galleries, hparams
 from archstudy.plots.points import (
     ACCURACY_LABEL,
@@ -184,6 +185,13 @@ def seed_curves(epochs: pd.DataFrame, row: pd.Series, colour: str) -> tuple[Figu
         figure.tight_layout()
         figure.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2)
     return figure, marks
+
+
+def plot_study_files(inputs: Mapping[str, str | Path], out_dir: Path) -> None:
+    """`plot_study` from files: the tables in PLOTTED_TABLES and the prepared dataset ("data")
+    as the rule names its inputs."""
+    tables = {name: read_table(Path(inputs[name])) for name in PLOTTED_TABLES}
+    plot_study(tables, load_prepared(Path(inputs["data"])), Path(out_dir))
 
 
 def plot_study(tables: dict[str, pd.DataFrame], data: PreparedDataset, out_dir: Path) -> None:

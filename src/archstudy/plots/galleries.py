@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from archstudy.data.datasets import PreparedDataset
+from archstudy.data.prepared import PreparedDataset, load_prepared
 from archstudy.plots.style import (
     MATRIX_COLOURMAP,
     STYLE,
@@ -192,6 +192,11 @@ def misclassified(table: pd.DataFrame, x_test: np.ndarray) -> Figure:
         for row in table.itertuples()
     ]
     return _image_grid(images, titles, GALLERY_COLUMNS)
+
+
+def plot_dataset(npz_path: Path, path: Path) -> None:
+    """`class_samples` of the prepared dataset in `npz_path`."""
+    class_samples(load_prepared(Path(npz_path)), Path(path))
 
 
 def class_samples(data: PreparedDataset, path: Path, per_class: int = SAMPLES_PER_CLASS) -> None:

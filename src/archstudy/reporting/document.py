@@ -7,6 +7,7 @@ sentences); the templates only lay the context out.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import shutil
@@ -19,9 +20,14 @@ import jinja2
 import pandas as pd
 
 from archstudy import provenance
-from archstudy.aggregate.comparisons import MIN_SEEDS_FOR_PAIRED_TEST
+from archstudy.aggregate.intervals import POWER
 from archstudy.aggregate.stats import ALPHA, CONFIDENCE, EXACT_BELOW
-from archstudy.aggregate.study_files import DEGENERATE_MARGIN, GALLERY_SIZE, read_table
+from archstudy.aggregate.study_files import (
+    DEGENERATE_MARGIN,
+    GALLERY_SIZE,
+    read_table,
+    table_file,
+)
 from archstudy.atomic import write_text
 from archstudy.reporting import figure_embed
 from archstudy.reporting.findings import (
@@ -33,12 +39,28 @@ from archstudy.reporting.findings import (
     format_interval,
     format_number,
     pareto_text,
+    power_text,
     reference_rows,
     status_text,
     test_rows,
 )
+from archstudy.reporting.seed_appendix import seed_rows_of
+from archstudy.reporting.selection import detectable, selection
+from archstudy.reporting.shared_runs import (
+    SHORT_ID,
+    Appearance,
+    appearances,
+    error_homes,
+    sentences,
+)
+from archstudy.train.learning_rate import (
+    CHOICE_FILE,
+    CHOSEN_BY_TEST,
+    CURVE_FILE,
+    FIGURE_FILE,
+    read_choice,
+)
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "report"
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
 # them means no name or title from a config can become markup, HTML or a table separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$@~^\"'=:;,%/?])")
@@ -58,8 +80,8 @@ class StudyInput:
     figures_dir: Path
     # Numbers reported elsewhere (a notebook, a paper), by variant: source, test_accuracy, ...
     references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # Variants whose learning rate an LR range test chose: the folder with its curve.csv,
-    # choice.json and lr_range.png, by variant name.
+    # Variants whose learning rate an LR range test chose: the test's folder (its files are
+    # named in archstudy.train.learning_rate), by variant name.
     lr_range: Mapping[str, Path] = field(default_factory=dict)
     # Per variant, the config keys it sets differently from the study's defaults.
     changed: Mapping[str, Sequence[str]] = field(default_factory=dict)
@@ -71,9 +93,9 @@ def escape_markdown(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _environment() -> jinja2.Environment:
+def _environment(templates: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(templates),
         undefined=jinja2.StrictUndefined,  # a missing field fails loudly instead of vanishing
         # Pandoc writes anchors as `{#id}`, which is Jinja's comment syntax: move comments.
         comment_start_string="{##",
@@ -100,6 +122,7 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
         rows.append(
             {
                 "variant": record["variant"],
+                "run": str(record["variant_id"])[:SHORT_ID],
                 "mark": BEST_MARK if record["best"] else "",
                 "status": status_text(record),
                 "flagged": record["status"] != "ok" or bool(record["diverged"]),
@@ -111,7 +134,7 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 # .get: summary tables written by earlier versions lack the column.
                 + (
                     " (range test)"
-                    if record.get("learning_rate_chosen_by") == "LR range test"
+                    if record.get("learning_rate_chosen_by") == CHOSEN_BY_TEST
                     else ""
                 ),
                 "batch_size": str(record["batch_size"]),
@@ -128,7 +151,14 @@ def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
                 "mflops": format_number(record["flops_per_example"] / 1e6, 3),
                 "epochs": epochs_text(record),
                 "stopped": record["stopped"],
-                "seconds": estimate(record, "train_seconds", 1),
+                # Without the first epoch's one-off cost, which is shown apart.
+                "seconds": estimate(record, "steady_seconds", 1),
+                "one_off": format_number(
+                    record["train_seconds_mean"] - record["steady_seconds_mean"], 1
+                ),
+                # .get: summary tables written by earlier versions lack the columns.
+                "memory": format_count(record.get("job_peak_memory_mb")),
+                "cpu": format_number(record.get("job_cpu_seconds"), 1),
                 "pareto": pareto_text(record),
             }
         )
@@ -163,19 +193,19 @@ def _lr_range_rows(
     the rate it trained with, and the curve's figure (all read from the test's own files)."""
     rows = []
     for index, (variant, folder) in enumerate(lr_range.items(), 1):
-        choice = json.loads((Path(folder) / "choice.json").read_text())
-        rates = pd.read_csv(Path(folder) / "curve.csv")["learning_rate"].to_numpy()
+        choice = read_choice(Path(folder) / CHOICE_FILE)
+        rates = pd.read_csv(Path(folder) / CURVE_FILE)["learning_rate"].to_numpy()
         rows.append(
             {
                 "variant": variant,
                 "start": f"{rates[0]:g}",
                 "factor": f"{rates[1] / rates[0]:.4g}" if len(rates) > 1 else "n/a",
                 "batches": format_count(len(rates)),
-                "at_minimum": f"{choice['rate_at_minimum_loss']:.4g}",
-                "rule": "half of it" if choice["pick"] == "half_minimum" else "that rate",
-                "chosen": f"{choice['chosen_learning_rate']:.4g}",
+                "at_minimum": f"{choice.rate_at_minimum_loss:.4g}",
+                "rule": "half of it" if choice.pick == "half_minimum" else "that rate",
+                "chosen": f"{choice.chosen_learning_rate:.4g}",
                 "figure": _copy(
-                    Path(folder) / "lr_range.png",
+                    Path(folder) / FIGURE_FILE,
                     figures_target / f"lr_range_{index}.png",
                     report_dir,
                 ),
@@ -187,11 +217,13 @@ def _lr_range_rows(
 def _study_context(
     study: StudyInput, chance: float | None, figures_target: Path, report_dir: Path
 ) -> dict[str, Any]:
-    summary = read_table(study.tables_dir / "summary.csv")
-    pairwise = read_table(study.tables_dir / "pairwise.csv")
+    summary = read_table(table_file(study.tables_dir, "summary"))
+    pairwise = read_table(table_file(study.tables_dir, "pairwise"))
     best_rows = summary[summary["best"]]
     best = best_rows.iloc[0].to_dict() if len(best_rows) else None
     tests = test_rows(pairwise, summary)
+    seeds, seed_rows = seed_rows_of(study.tables_dir)
+    chosen = selection(summary, pairwise, seeds)
     figures = figure_embed.copy_figures(study.figures_dir, figures_target, report_dir)
     anchor = f"study-{study.name.lower().replace('.', '-')}"
     variants = _variant_rows(summary)
@@ -214,16 +246,24 @@ def _study_context(
         if best is None
         else {
             "variant": best["variant"],
+            "run": str(best["variant_id"])[:SHORT_ID],
             "val_accuracy": format_number(best["val_accuracy_mean"]),
             "test_accuracy": format_number(best["test_accuracy_mean"]),
             "test_with_interval": _with_interval(best, "test_accuracy"),
+            "uncertain": bool(chosen and chosen.runner_up and chosen.runner_up.uncertain),
+            "test_first": "same"
+            if chosen is None or chosen.test_first in (None, chosen.pick)
+            else str(chosen.test_first),
         },
-        "finding": finding(summary, tests["verdicts"]),
+        "finding": finding(summary, tests["verdicts"], chosen),
+        "power": power_text(detectable(pairwise)),
+        "time_front": bool(summary["pareto_seconds"].any()),
+        "seed_rows": seed_rows,
         "references": reference_rows(summary, study.references),
         "flags": flags(summary, chance),
         "tests": tests,
         "per_class": _per_class(
-            read_table(study.tables_dir / "per_class.csv"),
+            read_table(table_file(study.tables_dir, "per_class")),
             None if best is None else best["variant"],
         ),
         "gallery_size": GALLERY_SIZE,
@@ -248,8 +288,14 @@ def build_context(
     report_dir: Path,
     command: str,
     dataset_samples: Mapping[str, Path] | None = None,
+    config_files: Sequence[Mapping[str, str]] = (),
+    overrides: Sequence[str] = (),
+    *,
+    repository: Path,
 ) -> dict[str, Any]:
-    """Everything the templates show, computed here so templates only lay it out."""
+    """Everything the templates show, computed here so templates only lay it out.
+
+    `repository` is the workflow's folder, whose git state the appendix records."""
     datasets = {
         name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
     }
@@ -267,6 +313,19 @@ def build_context(
         for study in studies
     ]
     summaries = [context.pop("summary") for context in contexts]
+    shared = appearances(summaries, [c["title"] for c in contexts], [c["anchor"] for c in contexts])
+    homes = error_homes(
+        [
+            (
+                Appearance(c["title"], c["anchor"], c["best"]["variant"] if c["best"] else ""),
+                c["best"]["run"] if c["best"] else None,
+            )
+            for c in contexts
+        ]
+    )
+    for context in contexts:
+        home = homes.get(context["anchor"])
+        context["errors_shown_in"] = None if home is None else vars(home)
     return {
         "title": title,
         "author": author,
@@ -293,19 +352,31 @@ def build_context(
             "confidence": f"{CONFIDENCE:.0%}",
             "alpha": f"{ALPHA:.2g}",
             "exact_below": EXACT_BELOW,
-            "min_seeds": MIN_SEEDS_FOR_PAIRED_TEST,
+            "power": f"{POWER:.0%}",
             "degenerate_margin": f"{DEGENERATE_MARGIN:g}",
         },
+        "shared_runs": sentences(shared),
+        # Each layer as written; the SHA-256 is of its bytes on disk.
+        "config_files": [{**file, "text": file["text"].rstrip("\n")} for file in config_files],
+        "overrides": list(overrides),
+        "constraints_sha256": _constraints_hash(repository),
         "splits": provenance.splits(summaries, [study.dataset for study in studies]),
         "training_hardware": provenance.training_hardware(summaries),
         "config_text": config_text,
         "software": provenance.software(),
-        "git": provenance.git_states(),
+        "git": provenance.git_states(repository),
         "hardware": provenance.hardware(),
     }
 
 
-def write_markdown(context: Mapping[str, Any], path: Path) -> None:
-    """Render `report/report.md.j2` with `context` into `path` (atomically)."""
-    text = _environment().get_template("report.md.j2").render(**context)
+def _constraints_hash(repository: Path) -> str:
+    """SHA-256 of the locked dependency list the environment was installed from."""
+    path = repository / "constraints.txt"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "n/a"
+
+
+def write_markdown(context: Mapping[str, Any], path: Path, templates: Path) -> None:
+    """Render `report.md.j2` from the `templates` folder (the workflow's report/) with
+    `context` into `path` (atomically)."""
+    text = _environment(templates).get_template("report.md.j2").render(**context)
     write_text(path, text)

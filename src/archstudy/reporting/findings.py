@@ -13,7 +13,9 @@ from typing import Any
 import pandas as pd
 
 from archstudy.aggregate.comparisons import MCNEMAR, verdict
+from archstudy.aggregate.intervals import POWER
 from archstudy.aggregate.study_files import DEGENERATE_MARGIN
+from archstudy.reporting.selection import Selection, verdict_extras
 
 
 def finite(value: Any) -> float | None:
@@ -106,8 +108,9 @@ def verdict_text(item: Mapping[str, Any]) -> str:
     if not item["tested"]:
         return "not tested"
     if not item["supported"]:
-        return "not supported"
-    return "best is better" if item["difference"] > 0 else "best is worse"
+        extra = verdict_extras(item)
+        return f"not supported ({extra})" if extra else "not supported"
+    return "pick is better" if item["difference"] > 0 else "pick is worse"
 
 
 def _names(items: Sequence[Mapping[str, Any]]) -> str:
@@ -135,14 +138,48 @@ def support_clause(verdicts: Sequence[Mapping[str, Any]]) -> str:
         else:
             names = _names(unsupported)
             parts.append(f"the difference from {names} is not statistically supported")
+        smallest = [v.get("detectable", math.nan) for v in unsupported]
+        smallest = [value for value in smallest if finite(value) is not None]
+        if smallest:
+            # "Not supported" is not "equal": say what the tests could have seen.
+            parts[-1] += (
+                ", which does not rule out a difference smaller than "
+                f"{format_number(max(smallest))}"
+            )
     if untested:
         parts.append(f"{_names(untested)} could not be compared (no completed seed in common)")
     return "; ".join(parts)
 
 
-def finding(summary: pd.DataFrame, verdicts: Sequence[Mapping[str, Any]]) -> str:
-    """One sentence: the best variant, its test accuracy and interval, the margin over the
-    runner-up by validation accuracy, and whether its differences are statistically supported."""
+def _selection_text(chosen: Selection | None) -> str:
+    """The pick's validation margin and, when the test set ranks another variant first, that."""
+    if chosen is None:
+        return ""
+    text = ""
+    runner = chosen.runner_up
+    if runner is not None:
+        text += f", ahead of {runner.other} by {runner.text()}"
+        if runner.uncertain:
+            text += " (within the noise of the validation comparison: an uncertain pick)"
+        elif runner.uncertain is None:
+            text += " (its noise is unknown: these runs did not record their validation answers)"
+    if chosen.test_first is not None and chosen.test_first != chosen.pick:
+        text += (
+            f". The test set ranks {chosen.test_first} first instead, "
+            f"{format_number(chosen.test_gap)} above {chosen.pick} in test accuracy"
+        )
+        margin = chosen.test_first_margin
+        if margin is not None:
+            text += f"; validation preferred {chosen.pick} over it by {margin.text()}"
+    return text
+
+
+def finding(
+    summary: pd.DataFrame, verdicts: Sequence[Mapping[str, Any]], chosen: Selection | None = None
+) -> str:
+    """The pick (by validation accuracy) with its validation margin, its test accuracy and
+    interval, the variant the test set ranks first when that is another one, and whether its
+    test-set differences from the others are statistically supported."""
     best_rows = summary[summary["best"]]
     if best_rows.empty:
         return "No variant finished training without diverging, so none can be recommended."
@@ -156,14 +193,27 @@ def finding(summary: pd.DataFrame, verdicts: Sequence[Mapping[str, Any]]) -> str
     if others.empty:
         alone = "is the only variant" + (" that finished training" if len(summary) > 1 else "")
         return f"{best['variant']} {alone}, with {accuracy}; there is nothing to compare it with."
-    runner = others.loc[others["val_accuracy_mean"].idxmax()]
-    margin = float(best["test_accuracy_mean"]) - float(runner["test_accuracy_mean"])
-    direction = "above" if margin >= 0 else "below"
     return (
         f"{best['variant']} has the highest validation accuracy "
-        f"({format_number(best['val_accuracy_mean'])}) and {accuracy}, "
-        f"{format_number(abs(margin))} {direction} the runner-up {runner['variant']} "
-        f"({format_number(runner['test_accuracy_mean'])}); {support_clause(verdicts)}."
+        f"({format_number(best['val_accuracy_mean'])}){_selection_text(chosen)}. "
+        f"It has {accuracy}; on the test set, {support_clause(verdicts)}."
+    )
+
+
+def power_text(power: Mapping[str, Any] | None) -> str:
+    """What a study's tests could have detected (selection.detectable), in one sentence."""
+    if power is None:
+        return ""
+    low, high = format_number(power["low"]), format_number(power["high"])
+    span = low if low == high else f"{low} to {high} (depending on the pair)"
+    seeds = power["seeds"]
+    return (
+        f"With {seeds} seed{'s' if seeds != 1 else ''}, {format_count(power['images'])} test "
+        f"images and Holm's correction over {power['comparisons']} "
+        f"comparison{'s' if power['comparisons'] != 1 else ''}, the test finds a true "
+        f"difference in test accuracy with {POWER:.0%} probability only when it is at least "
+        f'{span}; smaller differences can go unnoticed, so "not supported" does not mean '
+        '"equal".'
     )
 
 
@@ -200,9 +250,10 @@ def test_rows(pairwise: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
             "other": item["other"],
             "difference": format_number(item["difference"]),
             "interval": format_interval(item["ci_low"], item["ci_high"]),
+            "p": format_p(item["p_holm"]),
+            "detectable": format_number(item["detectable"]),
             "pairs": f"{item['significant_pairs']} of {item['pairs']}",
             "max_p": format_p(item["max_p_holm"]),
-            "paired_p": format_p(item["paired_p_holm"]),
             "verdict": verdict_text(item),
         }
         for item in verdicts

@@ -14,9 +14,6 @@ import typst
 from archstudy.atomic import atomic_path
 from archstudy.errors import RenderError
 
-# src/archstudy/render.py -> the repository root holds report/ (stylesheet, script, templates).
-ASSETS = Path(__file__).resolve().parents[3] / "report"
-
 QUARTO = "quarto"
 PANDOC_TYPST = "pandoc+typst"
 RENDERERS = (QUARTO, PANDOC_TYPST)
@@ -43,16 +40,17 @@ def render_html(
     html: Path,
     *,
     renderer: str | None = None,
-    assets: Path | None = None,
+    assets: Path,
     log: Log = print,
 ) -> None:
-    """Write `markdown` as one HTML file that opens offline (images, CSS and script inlined)."""
+    """Write `markdown` as one HTML file that opens offline (images, CSS and script inlined).
+
+    `assets` is the workflow's report/ folder (stylesheet, script, Lua filter)."""
     renderer = _checked(renderer, markdown)
     log(f"render: {renderer} -> {html}")
     if renderer == QUARTO:
         _render_quarto(markdown, html, "html")
         return
-    assets = assets or ASSETS
     options = [
         "--embed-resources",
         f"--css={assets / 'style.css'}",
@@ -69,16 +67,17 @@ def render_pdf(
     pdf: Path,
     *,
     renderer: str | None = None,
-    assets: Path | None = None,
+    assets: Path,
     log: Log = print,
 ) -> None:
-    """Write `markdown` as a PDF with a contents page, numbered sections and page numbers."""
+    """Write `markdown` as a PDF with a contents page, numbered sections and page numbers.
+
+    `assets` is the workflow's report/ folder (Typst template, Lua filter)."""
     renderer = _checked(renderer, markdown)
     log(f"render: {renderer} -> {pdf}")
     if renderer == QUARTO:
         _render_quarto(markdown, pdf, "pdf")
         return
-    assets = assets or ASSETS
     options = [f"--include-in-header={assets / 'template.typ'}"]
     source = _pandoc(markdown, "typst", assets, options)
     try:
@@ -104,7 +103,7 @@ def render_report(
     pdf: Path,
     renderer: str | None = None,
     *,
-    assets: Path | None = None,
+    assets: Path,
     log: Log = print,
 ) -> str:
     """Render both outputs with one renderer (the best available by default); return its name."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from archstudy.atomic import atomic_path, write_text
+from archstudy.atomic import atomic_path
 from archstudy.config.hyperparameters import Hyperparameters, LRRangeTest
+from archstudy.train.learning_rate import Choice, write_choice
 from archstudy.train.models import build_model, build_optimizer
 
 Log = Callable[[str], None]
@@ -80,42 +80,15 @@ def choose_rate(curve: pd.DataFrame, pick: str) -> tuple[float, float]:
     return at_minimum, at_minimum / 2 if pick == "half_minimum" else at_minimum
 
 
-def plot_range_test(curve: pd.DataFrame, at_minimum: float, chosen: float, path: Path) -> None:
-    """Loss against learning rate (log scale), with the minimum and the chosen rate marked."""
-    import matplotlib.pyplot as plt
-
-    from archstudy.plots.style import PALETTE, STYLE, save  # matplotlib only when plotting
-
-    with plt.rc_context(STYLE):
-        figure, axis = plt.subplots(figsize=(6.4, 3.6))
-        axis.plot(curve["learning_rate"], curve["loss"], color=PALETTE[0], lw=1.2)
-        axis.axvline(
-            at_minimum, color=PALETTE[3], ls="--", lw=1, label=f"lowest loss at {at_minimum:.3g}"
-        )
-        axis.axvline(chosen, color=PALETTE[2], ls="-", lw=1.4, label=f"chosen rate {chosen:.3g}")
-        axis.set_xscale("log")
-        finite = curve["loss"][np.isfinite(curve["loss"])]
-        if len(finite):
-            # The loss explodes at the end; keep the informative part of the curve in view.
-            axis.set_ylim(
-                float(finite.min()) * 0.9, min(float(finite.max()), float(finite.iloc[0]) * 1.5)
-            )
-        axis.set_xlabel("learning rate")
-        axis.set_ylabel("training loss (running mean)")
-        axis.legend()
-        figure.tight_layout()
-        save(figure, path)
-
-
 def lr_range_test(
     hyperparameters: Hyperparameters,
     inputs: Any,
     curve_path: Path,
     choice_path: Path,
-    figure_path: Path,
     log: Log = print,
 ) -> float:
-    """Run the test on the variant's training split, write curve, choice and figure; return it."""
+    """Run the test on the variant's training split, write its curve and choice; return the
+    chosen rate (the rule plot_lr_range draws the curve)."""
     test = hyperparameters.lr_range_test or LRRangeTest()
     y = inputs.y_fit
     if hyperparameters.loss == "categorical_crossentropy":
@@ -124,15 +97,8 @@ def lr_range_test(
     at_minimum, chosen = choose_rate(curve, test.pick)
     with atomic_path(curve_path, suffix=".csv") as temporary:
         curve.to_csv(temporary, index=False)
-    plot_range_test(curve, at_minimum, chosen, figure_path)
-    choice = {
-        "variant_id": hyperparameters.variant_id,
-        "rate_at_minimum_loss": at_minimum,
-        "chosen_learning_rate": chosen,
-        "pick": test.pick,
-        "batches": len(curve),
-    }
-    write_text(choice_path, json.dumps(choice, indent=2) + "\n")
+    choice = Choice(hyperparameters.variant_id, at_minimum, chosen, test.pick, len(curve))
+    write_choice(choice, choice_path)
     log(
         f"variant {hyperparameters.variant_id}: lowest loss at rate {at_minimum:.4g}; "
         f"training at {chosen:.4g}"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import keras
 
+# The counting lives with the cost model, which the config checks before anything runs;
+# re-exported here, where the networks are built.
+from archstudy.config.cost import INPUT_SIZE as INPUT_SIZE
+from archstudy.config.cost import NUM_CLASSES as NUM_CLASSES
+from archstudy.config.cost import count_parameters as count_parameters
+from archstudy.config.cost import flops_per_example as flops_per_example
+from archstudy.config.cost import layer_sizes as layer_sizes
+from archstudy.config.cost import training_flops_per_example as training_flops_per_example
 from archstudy.config.hyperparameters import Hyperparameters
-
-# MNIST-like images are flattened to 28 x 28 = 784 inputs and classified into 10 classes.
-INPUT_SIZE = 784
-NUM_CLASSES = 10
 
 # Explicit tables: names in the config map to Keras classes, never through eval.
 OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {
@@ -18,56 +20,6 @@ OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {
     "adam": keras.optimizers.Adam,
     "rmsprop": keras.optimizers.RMSprop,
 }
-
-
-def layer_sizes(
-    hidden: Sequence[int], input_size: int = INPUT_SIZE, num_classes: int = NUM_CLASSES
-) -> list[int]:
-    """Widths from input to output, e.g. [784, 32, 10]."""
-    return [input_size, *hidden, num_classes]
-
-
-def count_parameters(
-    hidden: Sequence[int],
-    input_size: int = INPUT_SIZE,
-    num_classes: int = NUM_CLASSES,
-    batch_norm: bool = False,
-) -> int:
-    """Weights plus biases of every dense layer: 784-32-10 has 784*32+32 + 32*10+10 = 25,450.
-
-    Batch normalisation adds four per hidden unit (scale and shift, trained; mean and
-    variance, tracked), as Keras' own count does.
-    """
-    sizes = layer_sizes(hidden, input_size, num_classes)
-    dense = sum(
-        fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes, sizes[1:], strict=False)
-    )
-    return dense + (4 * sum(hidden) if batch_norm else 0)
-
-
-def flops_per_example(
-    hidden: Sequence[int], input_size: int = INPUT_SIZE, num_classes: int = NUM_CLASSES
-) -> int:
-    """Forward-pass FLOPs for one example: a multiply and an add per weight (2 * fan_in * fan_out).
-
-    Bias additions and activations are ignored, as is usual for dense-layer cost tables.
-    """
-    sizes = layer_sizes(hidden, input_size, num_classes)
-    return sum(2 * fan_in * fan_out for fan_in, fan_out in zip(sizes, sizes[1:], strict=False))
-
-
-def training_flops_per_example(
-    hidden: Sequence[int], input_size: int = INPUT_SIZE, num_classes: int = NUM_CLASSES
-) -> int:
-    """Matrix-product FLOPs of one training step per example: 784-32-10 has 3 * 50,816 - 50,176.
-
-    Backward, every layer needs the product for its weights' gradient, and every layer but
-    the first the product for its input's gradient: nothing asks for the gradient with
-    respect to the data, and TensorFlow skips that product (a test counts the products in
-    Keras' traced training step). So three times the forward FLOPs, less the first layer's.
-    """
-    first_layer = 2 * input_size * (list(hidden)[0] if hidden else num_classes)
-    return 3 * flops_per_example(hidden, input_size, num_classes) - first_layer
 
 
 def _regularizer(l1: float, l2: float) -> keras.regularizers.Regularizer | None:
@@ -118,16 +70,13 @@ def build_model(
 
 
 def build_optimizer(
-    hyperparameters: Hyperparameters, learning_rate: float | None = None
+    hyperparameters: Hyperparameters, learning_rate: float
 ) -> keras.optimizers.Optimizer:
     """The configured optimizer with Keras' defaults except the learning rate (and momentum).
 
-    `learning_rate` overrides the configured rate (the LR range test measures it).
+    `learning_rate` is the rate to train at (decided by archstudy.train.learning_rate).
     """
-    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
-    if rate is None:
-        raise ValueError("no learning rate: the variant's rate comes from its LR range test")
     optimizer = OPTIMIZERS[hyperparameters.optimizer]
     if hyperparameters.optimizer == "adam":
-        return optimizer(learning_rate=rate)
-    return optimizer(learning_rate=rate, momentum=hyperparameters.momentum)
+        return optimizer(learning_rate=learning_rate)
+    return optimizer(learning_rate=learning_rate, momentum=hyperparameters.momentum)

@@ -68,7 +68,7 @@ def describe_runtime(threads: int) -> dict[str, Any]:
     """Where a run happened, for the metrics and the reproducibility appendix."""
     import keras
 
-    from archstudy.provenance import cpu_model
+    from archstudy.machine import cpu_model
 
     devices = "cpu"
     backend = keras.backend.backend()

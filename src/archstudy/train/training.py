@@ -15,8 +15,20 @@ import numpy as np
 
 from archstudy.atomic import write_text
 from archstudy.config.hyperparameters import Hyperparameters
-from archstudy.data.datasets import load_prepared, split_validation
+from archstudy.data.prepared import load_prepared, split_validation
 from archstudy.train.models import build_model, build_optimizer, flops_per_example
+from archstudy.train.run_files import (
+    HISTORY_COLUMNS,
+    HISTORY_FILE,
+    HYPERPARAMETERS_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PROBABILITIES_FILE,
+    VALIDATION_ANSWERS_FILE,
+    is_complete,
+    partial_seed_dir,
+    seed_dir,
+)
 
 Log = Callable[[str], None]
 
@@ -28,7 +40,6 @@ EVALUATION_BATCH_SIZE = 1024
 STEPS_PER_CALL = 64
 # A call gathers its examples into one array first: a cap keeps large batches' chunks small.
 MAX_EXAMPLES_PER_CALL = 8192
-RUN_FILES = ("model.keras", "history.csv", "metrics.json", "test_probabilities.npy")
 
 
 class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
@@ -165,14 +176,6 @@ def load_inputs(hyperparameters: Hyperparameters, data_path: Path) -> Inputs:
     )
 
 
-def _training_rate(hyperparameters: Hyperparameters, learning_rate: float | None) -> float:
-    """The rate to train at: the LR range test's choice when given, else the configured one."""
-    rate = learning_rate if learning_rate is not None else hyperparameters.learning_rate
-    if rate is None:
-        raise ValueError("the variant's learning rate comes from its LR range test: pass it")
-    return rate
-
-
 def steps_per_call(batch_size: int) -> int:
     """How many minibatches one call into the compiled graph trains on."""
     return max(1, min(STEPS_PER_CALL, MAX_EXAMPLES_PER_CALL // batch_size))
@@ -252,13 +255,14 @@ def train_seed(
     run_dir: Path,
     runtime: dict[str, Any],
     log: Log = print,
-    learning_rate: float | None = None,
+    *,
+    learning_rate: float,
     models: SeededModel | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one seed; write its files into `run_dir` and return its metrics.
 
-    `learning_rate` overrides the configured one (the LR range test chooses it). `models`
-    reuses one compiled model across a job's seeds (a new one is built when not given).
+    `learning_rate` is the rate to train at (decided by archstudy.train.learning_rate).
+    `models` reuses one compiled model across a job's seeds (a new one is built when not given).
     """
     num_classes = inputs.num_classes
     x_fit, x_val, x_test = inputs.x_fit, inputs.x_val, inputs.x_test
@@ -266,7 +270,7 @@ def train_seed(
         _labels(y, hyperparameters, num_classes)
         for y in (inputs.y_fit, inputs.y_val, inputs.y_test)
     )
-    rate = _training_rate(hyperparameters, learning_rate)
+    rate = learning_rate
     models = models or SeededModel(hyperparameters, x_fit.shape[1], num_classes, rate)
     model = models.for_seed(seed)
     label = f"variant {hyperparameters.variant_id} seed {seed}"
@@ -295,6 +299,8 @@ def train_seed(
     val_loss, val_accuracy = model.evaluate(x_val, y_val, **evaluate)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, **evaluate)
     probabilities = model.predict(x_test, **evaluate).astype(np.float32)
+    # Which validation images it got right: the report tests whether the pick is within noise.
+    validation_correct = model.predict(x_val, **evaluate).argmax(axis=1) == inputs.y_val
 
     epochs_run = len(history.history.get("loss", []))
     losses = np.asarray(history.history.get("loss", []), dtype=float)
@@ -326,22 +332,23 @@ def train_seed(
     }
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    models.network.save(run_dir / "model.keras")
+    models.network.save(run_dir / MODEL_FILE)
     columns = {
         key: history.history[key]
         for key in ("loss", "accuracy", "val_loss", "val_accuracy")
         if key in history.history
     }
-    rows = ["epoch,loss,accuracy,val_loss,val_accuracy,seconds"]
+    rows = [",".join(HISTORY_COLUMNS)]
     for epoch in range(epochs_run):
         values = [
             repr(float(columns[key][epoch])) if epoch < len(columns.get(key, [])) else "nan"
             for key in ("loss", "accuracy", "val_loss", "val_accuracy")
         ]
         rows.append(",".join([str(epoch + 1), *values, f"{epoch_log.seconds[epoch]:.4f}"]))
-    (run_dir / "history.csv").write_text("\n".join(rows) + "\n")
-    np.save(run_dir / "test_probabilities.npy", probabilities)
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (run_dir / HISTORY_FILE).write_text("\n".join(rows) + "\n")
+    np.save(run_dir / PROBABILITIES_FILE, probabilities)
+    np.save(run_dir / VALIDATION_ANSWERS_FILE, validation_correct)
+    (run_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     if diverged:
         log(
             f"{label}: diverged in epoch {diverged_epoch} (non-finite loss); recorded as "
@@ -351,16 +358,6 @@ def train_seed(
     return metrics
 
 
-def seed_dir(variant_dir: Path, seed: int) -> Path:
-    """Where one seed's files live."""
-    return variant_dir / f"seed{seed}"
-
-
-def is_complete(run_dir: Path) -> bool:
-    """A seed directory only appears complete (it is renamed into place when done)."""
-    return all((run_dir / name).exists() for name in RUN_FILES)
-
-
 def train_variant(
     hyperparameters: Hyperparameters,
     seeds: Sequence[int],
@@ -368,11 +365,12 @@ def train_variant(
     runs_file: Path,
     runtime: dict[str, Any],
     log: Log = print,
-    learning_rate: float | None = None,
+    *,
+    learning_rate: float,
 ) -> None:
     """Train every seed not already done, then write `runs_file` listing them all.
 
-    `learning_rate` overrides the configured one (when the LR range test chose it).
+    `learning_rate` is the rate to train at (decided by archstudy.train.learning_rate).
 
     Each seed is written into a temporary directory renamed into place when complete, so a
     crash leaves either a whole seed or none, and a rerun trains only what is missing.
@@ -380,7 +378,7 @@ def train_variant(
     variant_dir = runs_file.parent
     variant_dir.mkdir(parents=True, exist_ok=True)
     write_text(
-        variant_dir / "hyperparameters.json", json.dumps(hyperparameters.to_json(), indent=2) + "\n"
+        variant_dir / HYPERPARAMETERS_FILE, json.dumps(hyperparameters.to_json(), indent=2) + "\n"
     )
     inputs: Inputs | None = None
     models: SeededModel | None = None
@@ -389,24 +387,31 @@ def train_variant(
         if is_complete(final):
             log(f"variant {hyperparameters.variant_id} seed {seed}: already trained, kept")
             continue
-        partial = variant_dir / f".seed{seed}.partial"
+        partial = partial_seed_dir(variant_dir, seed)
         shutil.rmtree(partial, ignore_errors=True)
         inputs = inputs or load_inputs(hyperparameters, data_path)
         models = models or SeededModel(
             hyperparameters,
             inputs.x_fit.shape[1],
             inputs.num_classes,
-            _training_rate(hyperparameters, learning_rate),
+            learning_rate,
         )
-        train_seed(hyperparameters, inputs, seed, partial, runtime, log, learning_rate, models)
+        train_seed(
+            hyperparameters,
+            inputs,
+            seed,
+            partial,
+            runtime,
+            log,
+            learning_rate=learning_rate,
+            models=models,
+        )
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     summary = {
         "variant_id": hyperparameters.variant_id,
         "hyperparameters": hyperparameters.to_json(),
         "seeds": list(seeds),
-        "learning_rate": learning_rate
-        if learning_rate is not None
-        else hyperparameters.learning_rate,
+        "learning_rate": learning_rate,
     }
     write_text(runs_file, json.dumps(summary, indent=2) + "\n")

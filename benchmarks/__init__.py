@@ -1,0 +1,1 @@
+"""The speed benchmark (run.py) and the notebook-study runs (notebook_studies.py)."""
