@@ -21,6 +21,7 @@ from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
 from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
+from archstudy.review.record import FOLDER as VERIFICATION_FOLDER, latest_record_path
 
 min_version("9.0")
 
@@ -112,6 +113,12 @@ def get_report_inputs(wildcards):
             f"{folder}/{name}" for name in ("curve.csv", "choice.json", "lr_range.png")
         ]
     return inputs
+
+
+def get_verification(wildcards):
+    """The latest `archstudy verify` record, shown in the report; none before a check."""
+    latest = latest_record_path(Path("results") / VERIFICATION_FOLDER)
+    return [str(latest)] if latest else []
 
 
 def lr_range_folders(study=None):

@@ -4,6 +4,7 @@
 rule render_report:
     input:
         get_report_inputs,
+        verification=get_verification,
     output:
         markdown="results/report/report.md",
         html=report(

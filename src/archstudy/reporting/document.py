@@ -36,6 +36,8 @@ from archstudy.reporting.findings import (
     status_text,
     test_rows,
 )
+from archstudy.review.record import FOLDER as VERIFICATION_FOLDER
+from archstudy.review.record import verification_context
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "report"
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
@@ -298,6 +300,7 @@ def build_context(
         "software": provenance.software(),
         "git": provenance.git_states(),
         "hardware": provenance.hardware(),
+        "verification": verification_context(report_dir.parent / VERIFICATION_FOLDER),
     }
 
 
