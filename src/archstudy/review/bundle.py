@@ -19,10 +19,16 @@ from pathlib import Path
 
 from archstudy import __version__
 from archstudy.atomic import atomic_path
+from archstudy.provenance import REPOSITORY
 from archstudy.review.crate import crate_metadata
 from archstudy.review.integrity import check_config
-from archstudy.review.results import ReviewError, check_results_dir, sha256, study_members
-from archstudy.review.results import study_names
+from archstudy.review.results import (
+    ReviewError,
+    check_results_dir,
+    sha256,
+    study_members,
+    study_names,
+)
 from archstudy.review.verify import Source
 
 ROOT = "archstudy-bundle"
@@ -38,9 +44,7 @@ def _members(results_dir: Path, workflow_dir: Path, configs: Sequence[Path]) -> 
     for index, config in enumerate(configs):
         name = config.name if index == 0 else f"{index}-{config.name}"
         files[f"config/{name}"] = config
-    constraints = workflow_dir / "constraints.txt"
-    if constraints.is_file():
-        files["constraints.txt"] = constraints
+    files["constraints.txt"] = _constraints(workflow_dir)
     for description in sorted((results_dir / "data").glob("*.json")):
         files[f"results/data/{description.name}"] = description
         manifest = workflow_dir / "resources" / "raw" / description.stem / "MANIFEST.json"
@@ -52,7 +56,8 @@ def _members(results_dir: Path, workflow_dir: Path, configs: Sequence[Path]) -> 
             if path.parent.name.startswith("seed") and path.name not in RUN_FILES:
                 continue
             files[f"results/{relative}"] = path
-    for pattern in ("lr_range/*/*.csv", "lr_range/*/*.json", "studies/*/*.csv"):
+    patterns = ("lr_range/*/*.csv", "lr_range/*/*.json", "studies/*/*.csv", "verification/*.json")
+    for pattern in patterns:
         for path in sorted(results_dir.glob(pattern)):
             files[f"results/{path.relative_to(results_dir).as_posix()}"] = path
     for name in REPORT_FILES:
@@ -63,6 +68,16 @@ def _members(results_dir: Path, workflow_dir: Path, configs: Sequence[Path]) -> 
             )
         files[f"results/report/{name}"] = results_dir / "report" / name
     return files
+
+
+def _constraints(workflow_dir: Path) -> Path:
+    """The locked dependency list: the workflow folder's, else the archstudy checkout's."""
+    for folder in (workflow_dir, REPOSITORY):
+        if (folder / "constraints.txt").is_file():
+            return folder / "constraints.txt"
+    raise ReviewError(
+        f"no constraints.txt in {workflow_dir} or {REPOSITORY}; run from the workflow folder"
+    )
 
 
 def create_bundle(results_dir: Path, configs: Sequence[Path], output: Path) -> Path:
@@ -134,8 +149,10 @@ def open_bundle(bundle: Path, scratch: Path) -> Source:
             with tarfile.open(bundle, "r:gz") as archive:
                 archive.extractall(scratch, filter="data")
     except (OSError, tarfile.TarError, zipfile.BadZipFile) as error:
-        raise ReviewError(f"bundle '{bundle}' cannot be read ({error}); expected a .tar.gz or .zip "
-                          "written by archstudy bundle") from None
+        raise ReviewError(
+            f"bundle '{bundle}' cannot be read ({error}); expected a .tar.gz or .zip "
+            "written by archstudy bundle"
+        ) from None
     root = scratch / ROOT
     if not (root / CHECKSUMS).is_file() or not (root / DESCRIPTION).is_file():
         raise ReviewError(
@@ -170,4 +187,5 @@ def open_bundle(bundle: Path, scratch: Path) -> Source:
         bundle.resolve().parent,
         f"{bundle.name}.verification-",
         problems,
+        (f"{root}/", f"{bundle.name}:"),
     )

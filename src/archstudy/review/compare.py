@@ -81,8 +81,11 @@ def _spread(folder: Path, seeds: tuple[int, ...]) -> float | None:
 def _settings(a_dir: Path, b_dir: Path) -> str:
     a = json.loads((a_dir / "hyperparameters.json").read_text())
     b = json.loads((b_dir / "hyperparameters.json").read_text())
-    return ", ".join(f"{key} {a.get(key)!r} -> {b.get(key)!r}" for key in sorted(a.keys() | b.keys())
-                     if a.get(key) != b.get(key))
+    return ", ".join(
+        f"{key} {a.get(key)!r} -> {b.get(key)!r}"
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    )
 
 
 def compare_study(a: Path, b: Path, study: str, result: Comparison) -> None:

@@ -138,9 +138,7 @@ def _cell_text(
             f"seed{int(seed)}/" if seed is not None and not pd.isna(seed) else "seed*/"
         )
         source = f" (recomputed from {source})"
-    return (
-        f"{path}: {keys}: {column} is {old!r} in the table but {value!r} from the runs{source}"
-    )
+    return f"{path}: {keys}: {column} is {old!r} in the table but {value!r} from the runs{source}"
 
 
 def plan_members(config_paths: Sequence[Path]) -> dict[str, list[Member]]:
@@ -163,9 +161,7 @@ def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
             target[key] = value
 
 
-def check_config(
-    config_paths: Sequence[Path], tables: Mapping[str, Sequence[Member]]
-) -> list[str]:
+def check_config(config_paths: Sequence[Path], tables: Mapping[str, Sequence[Member]]) -> list[str]:
     """Whether the config plans exactly the studies, variants and seeds the tables show."""
     planned = plan_members(config_paths)
     names = ", ".join(str(path) for path in config_paths)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,14 @@ Log = Callable[[str], None]
 ENVIRONMENT_KEYS = ("backend", "keras", "tensorflow", "threads", "cpu", "platform", "device")
 # The metrics whose spread over seeds judges a difference (the per-epoch history and the
 # predictions are held to the tolerance alone).
-SPREAD_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
-SPREAD_METRICS += ("test_loss", "test_accuracy")
+SPREAD_METRICS = (
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "test_loss",
+    "test_accuracy",
+)
 
 
 @dataclass
@@ -120,8 +127,6 @@ def describe_machine(threads: int) -> dict[str, Any]:
     from archstudy.train.runtime import describe_runtime
 
     facts = describe_runtime(threads)
-    try:
+    with contextlib.suppress(metadata.PackageNotFoundError):
         facts.setdefault("tensorflow", metadata.version("tensorflow"))
-    except metadata.PackageNotFoundError:
-        pass
     return facts

@@ -45,6 +45,7 @@ class Source:
     record_dir: Path
     record_prefix: str = ""
     problems: list[str] = field(default_factory=list)  # found before the check (checksums)
+    shown_as: tuple[str, str] | None = None  # (unpacked folder/, how messages name it)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def verify(
     equivalent, 1: anything else) and the record's path."""
     started = dt.datetime.now(dt.UTC)
     results = source.results_dir
+    if source.shown_as is not None:
+        log = _renaming(log, *source.shown_as)
     runs = list_runs(results)
     studies = {study: study_members(results, study) for study in study_names(results)}
     log(f"checking {source.label}: {len(runs)} runs, {len(studies)} studies")
@@ -128,6 +131,8 @@ def verify(
             log(f"  {problem}")
         verdicts = _retrain_all(chosen, runs, studies, data, scratch, tolerance, log)
     overall = _overall(verdicts, problems)
+    if source.shown_as is not None:
+        problems = [problem.replace(*source.shown_as) for problem in problems]
     record = {
         "archstudy_verification": 1,
         "source": source.label,
@@ -154,9 +159,16 @@ def verify(
     return (0 if overall in ("identical", "equivalent") else 1), path
 
 
+def _renaming(log: Log, folder: str, name: str) -> Log:
+    """Name files of an unpacked bundle by their place in the bundle, not the scratch folder."""
+    return lambda line: log(line.replace(folder, name))
+
+
 def _dataset(run: RunRef) -> str:
     try:
-        return str(json.loads((run.folder / "metrics.json").read_text())["hyperparameters"]["dataset"])
+        return str(
+            json.loads((run.folder / "metrics.json").read_text())["hyperparameters"]["dataset"]
+        )
     except (OSError, ValueError, KeyError, TypeError):
         hyperparameters = run.folder.parent / "hyperparameters.json"
         return str(json.loads(hyperparameters.read_text())["dataset"])
@@ -209,8 +221,10 @@ def _retrain_all(
         verdict = judge(run.name, read_run(run.folder), found, tolerance, seed_spread(siblings))
         verdict.seconds = time.perf_counter() - started
         label = names.get(run.variant_id, "in no study")
-        log(f"[{number}/{len(chosen)}] {run.name} ({label}): {verdict.verdict} "
-            f"({verdict.seconds:.1f} s)")
+        log(
+            f"[{number}/{len(chosen)}] {run.name} ({label}): {verdict.verdict} "
+            f"({verdict.seconds:.1f} s)"
+        )
         for difference in verdict.differences:
             log(f"    {difference.text()}")
         for key, (then, now) in verdict.environment.items():
@@ -251,7 +265,9 @@ def _machine_light() -> dict[str, Any]:
     }
 
 
-def main_verify(source: Source, selection: Selection, tolerance: float, data_dir: Path | None) -> int:
+def main_verify(
+    source: Source, selection: Selection, tolerance: float, data_dir: Path | None
+) -> int:
     """The command's body: progress on stdout, flushed line by line."""
 
     def log(line: str) -> None:
