@@ -147,6 +147,7 @@ def open_bundle(bundle: Path, scratch: Path) -> Source:
                 archive.extractall(scratch)
         else:
             with tarfile.open(bundle, "r:gz") as archive:
+                # The "data" filter refuses links and paths outside `scratch` (Python 3.11.4+).
                 archive.extractall(scratch, filter="data")
     except (OSError, tarfile.TarError, zipfile.BadZipFile) as error:
         raise ReviewError(
