@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from archstudy.errors import ArchstudyError
@@ -35,7 +36,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     verify = commands.add_parser(
         "verify",
         help="retrain runs from scratch and check every recorded run and table",
-        description=(
+        description=textwrap.fill(
             "Check a results folder or a bundle: every run's files against its folder, "
             "hyperparameters and predictions, every study table recomputed from the runs, and "
             "a sample of runs retrained from scratch (in a temporary folder) and compared with "
@@ -43,7 +44,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             f"difference within the tolerance, default {DEFAULT_TOLERANCE}, and within "
             f"{SPREAD_FACTOR:g} standard deviations over the variant's seeds; differing "
             "environment facts are listed) or different. Writes a record into "
-            "RESULTS_DIR/verification/ (for a bundle: next to the bundle)."
+            "RESULTS_DIR/verification/ (for a bundle: next to the bundle).",
+            width=88,
         ),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -57,7 +59,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     chosen.add_argument("--run", metavar="VARIANT_ID/SEED", help="retrain this run")
     chosen.add_argument("--all", action="store_true", help="retrain every run")
     verify.add_argument("--seed", type=int, help="seed of the random sample (printed otherwise)")
-    verify.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="T")
+    verify.add_argument(
+        "--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="T",
+        help=f"largest difference an equivalent run may show (default {DEFAULT_TOLERANCE})",
+    )  # fmt: skip
     verify.add_argument(
         "--configfile", action="append", type=Path, metavar="CONFIG",
         help="check that the results are what this config plans (a bundle carries its own)",
