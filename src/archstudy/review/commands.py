@@ -64,6 +64,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"largest difference an equivalent run may show (default {DEFAULT_TOLERANCE})",
     )  # fmt: skip
     verify.add_argument(
+        "--threads", type=int, metavar="N",
+        help="retrain with N threads (default: as the runs recorded; others may differ slightly)",
+    )  # fmt: skip
+    verify.add_argument(
         "--configfile", action="append", type=Path, metavar="CONFIG",
         help="check that the results are what this config plans (a bundle carries its own)",
     )  # fmt: skip
@@ -127,7 +131,11 @@ def _verify(arguments: argparse.Namespace) -> int:
 
     if arguments.sample is not None and arguments.sample < 0:
         raise ArchstudyError(f"--sample {arguments.sample}: expected 0 or more runs")
-    selection = Selection(arguments.sample, arguments.run, arguments.all, arguments.seed)
+    if arguments.threads is not None and arguments.threads < 1:
+        raise ArchstudyError(f"--threads {arguments.threads}: expected 1 or more")
+    selection = Selection(
+        arguments.sample, arguments.run, arguments.all, arguments.seed, arguments.threads
+    )
     path = Path(arguments.source)
     if path.is_file() and not is_bundle(path):
         raise ArchstudyError(f"'{path}' is neither a results folder nor a .tar.gz/.zip bundle")

@@ -56,6 +56,7 @@ class Selection:
     run: str | None = None
     all: bool = False
     seed: int | None = None
+    threads: int | None = None  # None: the thread count the runs recorded
 
 
 def results_source(results_dir: Path, config_paths: Sequence[Path]) -> Source:
@@ -129,7 +130,8 @@ def verify(
         )
         for problem in problems:
             log(f"  {problem}")
-        verdicts = _retrain_all(chosen, runs, studies, data, scratch, tolerance, log)
+        threads = selection.threads or _threads(chosen or runs)
+        verdicts = _retrain_all(chosen, runs, studies, data, scratch, tolerance, threads, log)
     overall = _overall(verdicts, problems)
     if source.shown_as is not None:
         problems = [problem.replace(*source.shown_as) for problem in problems]
@@ -138,7 +140,7 @@ def verify(
         "source": source.label,
         "started": started.isoformat(),
         "finished": dt.datetime.now(dt.UTC).isoformat(),
-        "machine": describe_machine(_threads(chosen or runs)) if chosen else _machine_light(),
+        "machine": describe_machine(threads) if chosen else _machine_light(),
         "selection": {**_selection_json(selection), "text": selection_text},
         "tolerance": tolerance,
         "spread_factor": SPREAD_FACTOR,
@@ -198,13 +200,13 @@ def _retrain_all(
     data: dict[str, Path],
     scratch: Path,
     tolerance: float,
+    threads: int,
     log: Log,
 ) -> list[Verdict]:
     if not chosen:
         return []
     from archstudy.train.runtime import configure_process
 
-    threads = _threads(chosen)
     configure_process(threads)  # before Keras starts TensorFlow
     log(f"retraining {len(chosen)} runs from scratch with {threads} thread(s)")
     runtime = describe_machine(threads)
@@ -244,7 +246,12 @@ def _overall(verdicts: list[Verdict], problems: list[str]) -> str:
 
 
 def _selection_json(selection: Selection) -> dict[str, Any]:
-    return {"sample": selection.sample, "run": selection.run, "all": selection.all}
+    return {
+        "sample": selection.sample,
+        "run": selection.run,
+        "all": selection.all,
+        "threads": selection.threads,
+    }
 
 
 def _machine_light() -> dict[str, Any]:
