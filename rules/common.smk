@@ -29,6 +29,7 @@ from archstudy.config.reader import load_config_file
 from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
 from archstudy.train.run_files import finished_seeds
+from archstudy.reporting.verification import latest_record_path
 
 min_version("9.27")  # as pyproject.toml requires
 
@@ -189,6 +190,12 @@ def get_report_inputs(wildcards):
             )
         ],
     }
+
+
+def get_verification(wildcards):
+    """The latest `archstudy verify` record, shown in the report; none before a check."""
+    latest = latest_record_path(Path(layout.VERIFICATION_DIR))
+    return [str(latest)] if latest else []
 
 
 def lr_range_variants(study=None):

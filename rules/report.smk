@@ -4,6 +4,7 @@
 rule render_report:
     input:
         unpack(get_report_inputs),
+        verification=get_verification,
     output:
         markdown=layout.REPORT_MARKDOWN,
         html=report(

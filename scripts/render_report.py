@@ -12,4 +12,5 @@ with step(snakemake.log[0], "render_report") as log:
         snakemake.params.assets,
         snakemake.params.repository,
         log,
+        snakemake.input.get("verification", []),
     )

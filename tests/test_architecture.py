@@ -18,16 +18,17 @@ STAGES = ("config", "data", "train", "aggregate", "plots", "reporting")
 # software, git and hardware record) is support too, but reads pandas: training asks the
 # standard-library-only `machine` for its CPU name instead.
 SUPPORT = ("errors", "atomic", "logs", "machine", "provenance")
-# Entry points: the CLI, and the workflow's map of paths (imports the stages' name modules).
-ENTRY = ("cli", "layout")
+# Entry points: the CLI (and `python -m archstudy`), the reviewer's tools behind `archstudy
+# verify / compare / bundle`, and the workflow's map of paths (imports the stages' name modules).
+ENTRY = ("cli", "__main__", "review", "layout")
 # Per stage (or support module), the archstudy groups and outside packages it never imports.
 FORBIDDEN: dict[str, set[str]] = {
-    "config": {"train", "aggregate", "plots", "reporting", "cli", "layout"},
-    "data": {"config", "train", "aggregate", "plots", "reporting", "cli", "layout"},
-    "train": {"aggregate", "plots", "reporting", "provenance", "cli", "layout", "matplotlib"},
-    "aggregate": {"plots", "reporting", "cli", "layout", "matplotlib", "keras"},
-    "plots": {"reporting", "cli", "layout", "keras"},
-    "reporting": {"cli", "layout", "keras", "matplotlib"},
+    "config": {"train", "aggregate", "plots", "reporting", *ENTRY},
+    "data": {"config", "train", "aggregate", "plots", "reporting", *ENTRY},
+    "train": {"aggregate", "plots", "reporting", "provenance", *ENTRY, "matplotlib"},
+    "aggregate": {"plots", "reporting", *ENTRY, "keras"},
+    "plots": {"reporting", *ENTRY, "keras"},
+    "reporting": {*ENTRY, "keras", "matplotlib"},
     **{module: {*STAGES, *ENTRY} for module in SUPPORT},
 }
 

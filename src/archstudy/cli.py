@@ -1,4 +1,4 @@
-"""The `archstudy` command: check study configs, print the config reference."""
+"""The `archstudy` command: check study configs, print the config reference, check results."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from archstudy import __version__
 from archstudy.config.budget import describe_totals, totals, variant_costs
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
 from archstudy.errors import ArchstudyError
+from archstudy.review import commands as review
 
 
 def check(paths: Sequence[str]) -> int:
@@ -32,14 +34,23 @@ def check(paths: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="archstudy", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="archstudy",
+        description=__doc__,
+        epilog=review.EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser(
         "check", help="validate config files (syntax with line and column, keys, values)"
     )
     check_parser.add_argument("paths", nargs="+", metavar="CONFIG")
     commands.add_parser("schema-docs", help="print the Markdown reference of every config key")
+    review.add_commands(commands)
     arguments = parser.parse_args(argv)
+    if arguments.command in review.COMMANDS:
+        return review.run(arguments)
     if arguments.command == "schema-docs":
         from archstudy.config.schema_docs import render
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from archstudy.aggregate.study_files import VARIANT_FIGURES, figure_file, table_file
 from archstudy.data.registry import MANIFEST_NAME
+from archstudy.reporting.verification import FOLDER as VERIFICATION_FOLDER
 from archstudy.train.learning_rate import CHOICE_FILE, CURVE_FILE, FIGURE_FILE
 from archstudy.train.run_files import RUNS_FILE as RUNS_FILE_NAME
 
@@ -47,6 +48,8 @@ REPORT_DIR = f"{RESULTS}/report"
 REPORT_MARKDOWN = f"{REPORT_DIR}/report.md"
 REPORT_HTML = f"{REPORT_DIR}/report.html"
 REPORT_PDF = f"{REPORT_DIR}/report.pdf"
+# `archstudy verify` records, one per check (archstudy.reporting.verification).
+VERIFICATION_DIR = f"{RESULTS}/{VERIFICATION_FOLDER}"
 
 # Each job's seconds, peak memory and CPU time (Snakemake's `benchmark:` records), by rule.
 JOB_RESOURCES = f"{RESULTS}/job_resources/{{rule}}/{{job}}.tsv"

@@ -53,6 +53,7 @@ from archstudy.reporting.shared_runs import (
     error_homes,
     sentences,
 )
+from archstudy.reporting.verification import verification_context
 from archstudy.train.learning_rate import (
     CHOICE_FILE,
     CHOSEN_BY_TEST,
@@ -292,10 +293,12 @@ def build_context(
     overrides: Sequence[str] = (),
     *,
     repository: Path,
+    verification: Path | None = None,
 ) -> dict[str, Any]:
     """Everything the templates show, computed here so templates only lay it out.
 
-    `repository` is the workflow's folder, whose git state the appendix records."""
+    `repository` is the workflow's folder, whose git state the appendix records;
+    `verification` the latest `archstudy verify` record, if a check was made."""
     datasets = {
         name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
     }
@@ -366,6 +369,7 @@ def build_context(
         "software": provenance.software(),
         "git": provenance.git_states(repository),
         "hardware": provenance.hardware(),
+        "verification": verification_context(verification),
     }
 
 

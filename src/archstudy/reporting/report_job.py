@@ -40,6 +40,7 @@ def report_job(
     assets: Path,
     repository: Path,
     log: Log = print,
+    verification: Sequence[str] = (),
 ) -> str:
     """Write the report's Markdown, HTML and PDF; return the renderer used.
 
@@ -47,7 +48,8 @@ def report_job(
     `text`: title, author, config_text, config_files (each layer as written, with its
     SHA-256), overrides and command; `outputs`: markdown, html and pdf paths;
     `assets`: the workflow's report/ folder (templates, styles); `repository`: the workflow's
-    folder, whose git state the appendix records.
+    folder, whose git state the appendix records; `verification`: the latest `archstudy
+    verify` record (none before a check).
     """
     renderer = available_renderer()
     markdown = Path(outputs["markdown"])
@@ -65,6 +67,7 @@ def report_job(
         config_files=text.get("config_files", ()),
         overrides=text.get("overrides", ()),
         repository=Path(repository),
+        verification=Path(verification[0]) if verification else None,
     )
     log(f"writing {markdown}")
     write_markdown(context, markdown, Path(assets))

@@ -1,0 +1,1 @@
+"""Checking a results folder or a hand-over bundle: verify, compare, bundle."""
