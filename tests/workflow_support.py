@@ -22,6 +22,7 @@ WORKFLOW_FILES = (
     "profiles",
     "report",
     "environment.yml",
+    "constraints.txt",
 )
 
 
