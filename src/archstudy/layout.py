@@ -55,6 +55,8 @@ VERIFICATION_DIR = f"{RESULTS}/{VERIFICATION_FOLDER}"
 
 # Each job's seconds, peak memory and CPU time (Snakemake's `benchmark:` records), by rule.
 JOB_RESOURCES = f"{RESULTS}/job_resources/{{rule}}/{{job}}.tsv"
+# A variant's training job's record: the study summary's job_* columns read it.
+TRAINING_RESOURCES = JOB_RESOURCES.format(rule="train_variant", job="{variant_id}")
 
 # Top-level folders of the repository the workflow reads (passed to the package as paths).
 REPORT_ASSETS = "report"

@@ -1,9 +1,10 @@
 """The hand-over bundle: one archive of what a reviewer needs, with a checksum of every file.
 
 Inside `archstudy-bundle/`: the config files as written, constraints.txt, each dataset's
-manifest (sources and checksums, not the data), every run's metrics, history and test
-predictions (not the models), the LR range tests, the study tables, the report, an RO-Crate
-description (ro-crate-metadata.json) and `checksums.sha256` (`sha256sum -c` reads it).
+manifest (sources and checksums, not the data), every run's metrics, history, test
+predictions and validation answers (not the models), the training jobs' resource records,
+the LR range tests, the study tables, the report, an RO-Crate description
+(ro-crate-metadata.json) and `checksums.sha256` (`sha256sum -c` reads it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from archstudy.layout import (
     RESULTS,
     RUNS_ROOT,
     STUDY_TABLE,
+    TRAINING_RESOURCES,
     VERIFICATION_DIR,
     fill,
     in_results,
@@ -48,17 +50,22 @@ from archstudy.review.results import (
     study_names,
 )
 from archstudy.review.verify import Source
-from archstudy.train.run_files import MODEL_FILE, seed_of
+from archstudy.train.run_files import MODEL_FILE, VALIDATION_ANSWERS_FILE, seed_of
 
 ROOT = "archstudy-bundle"
+# A seed folder's files the bundle carries: what a reviewer compares, and the validation
+# answers the study tables' validation intervals and comparisons are recomputed from.
+SEED_FILES = (*RECORDED_FILES, VALIDATION_ANSWERS_FILE)
 CHECKSUMS = "checksums.sha256"
 # Inside the bundle, files keep their paths in the workflow folder (layout's patterns).
 REPORT_FILES = (REPORT_HTML, REPORT_PDF, REPORT_MARKDOWN)
-# The LR range tests', the studies' and the checks' records (globs in the results folder).
+# The LR range tests', the studies' and the checks' records, and the training jobs' resource
+# records the study summaries read (globs in the results folder).
 RECORDS = (
     in_results(LR_RANGE_CURVE, variant_id="*"),
     in_results(LR_RANGE_CHOICE, variant_id="*"),
     in_results(STUDY_TABLE, study="*", table="*"),
+    in_results(TRAINING_RESOURCES, variant_id="*"),
     f"{in_results(VERIFICATION_DIR)}/*.json",
 )
 
@@ -77,7 +84,7 @@ def _members(results_dir: Path, workflow_dir: Path, configs: Sequence[Path]) -> 
             files[manifest.as_posix()] = workflow_dir / manifest
     for path in sorted(under(results_dir, RUNS_ROOT).rglob("*")):
         if path.is_file() and not path.name.startswith(".") and path.name != MODEL_FILE:
-            if seed_of(path.parent.name) is not None and path.name not in RECORDED_FILES:
+            if seed_of(path.parent.name) is not None and path.name not in SEED_FILES:
                 continue
             files[_name(results_dir, path)] = path
     for pattern in RECORDS:

@@ -11,8 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from archstudy.data.registry import MANIFEST_NAME
-from archstudy.layout import CONSTRAINTS, DATA_INFO, REPORT_DIR, STUDIES_ROOT, fill
-from archstudy.train.run_files import HISTORY_FILE, METRICS_FILE, PROBABILITIES_FILE
+from archstudy.layout import (
+    CONSTRAINTS,
+    DATA_INFO,
+    JOB_RESOURCES,
+    REPORT_DIR,
+    STUDIES_ROOT,
+    fill,
+)
+from archstudy.train.run_files import (
+    HISTORY_FILE,
+    METRICS_FILE,
+    PROBABILITIES_FILE,
+    VALIDATION_ANSWERS_FILE,
+)
 
 # The crate's own description, and the bundle's (what it holds), at the bundle's top.
 METADATA = "ro-crate-metadata.json"
@@ -29,12 +41,14 @@ _FORMATS = {
     ".yaml": "application/yaml",
     ".yml": "application/yaml",
     ".txt": "text/plain",
+    ".tsv": "text/tab-separated-values",
     ".npy": "application/octet-stream",
 }
 _ABOUT = {
     METRICS_FILE: "A training run's metrics, resolved hyperparameters and environment",
     HISTORY_FILE: "A training run's loss and accuracy per epoch",
     PROBABILITIES_FILE: "A training run's class probabilities on the test set (NumPy)",
+    VALIDATION_ANSWERS_FILE: "Which validation images a training run classified correctly",
     CONSTRAINTS: "The exact version of every Python dependency",
     MANIFEST_NAME: "A dataset's sources and MD5 checksums (the data are not included)",
     DESCRIPTION: "What this bundle holds: archstudy version, config files, studies",
@@ -43,6 +57,7 @@ _ABOUT = {
 _STUDIES = fill(STUDIES_ROOT).as_posix() + "/"
 _REPORT = fill(REPORT_DIR).as_posix() + "/"
 _DATA = fill(DATA_INFO, dataset="*").parent.as_posix() + "/"
+_RESOURCES = fill(JOB_RESOURCES, rule="*", job="*").parent.parent.as_posix() + "/"
 
 
 def _describe(name: str) -> str:
@@ -55,6 +70,8 @@ def _describe(name: str) -> str:
         return f"Study table {path.stem} of study {path.parent.name}"
     if name.startswith(_REPORT):
         return "The report as handed over"
+    if name.startswith(_RESOURCES):
+        return f"Wall time, peak memory and CPU time of job {path.parent.name} {path.stem}"
     if name.startswith(_DATA):
         return f"Description of the prepared dataset {path.stem}, with its files' checksums"
     return "Recorded by the archstudy workflow"

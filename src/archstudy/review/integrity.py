@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from archstudy.aggregate.study_tables import aggregate_study
 from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
-from archstudy.layout import RUNS_ROOT, STUDY_DIR, fill, under
+from archstudy.layout import RUNS_ROOT, STUDY_DIR, TRAINING_RESOURCES, fill, under
 from archstudy.review.results import RECORDED_FILES, RunRef, read_run
 from archstudy.train.run_files import (
     HISTORY_FILE,
@@ -100,6 +101,7 @@ def check_tables(
 ) -> list[str]:
     """Recompute the study's tables from the runs into `scratch`; name every mismatch."""
     recomputed = under(scratch, STUDY_DIR, study=study)
+    members = [_with_resources(results_dir, member) for member in members]
     aggregate_study(members, under(results_dir, RUNS_ROOT), data, recomputed)
     ids = {member.name: member.variant_id for member in members}
     problems = []
@@ -115,6 +117,13 @@ def check_tables(
             recorded_path, read_table(recorded_path), read_table(fresh_path), ids
         )
     return problems
+
+
+def _with_resources(results_dir: Path, member: Member) -> Member:
+    """The member with its training job's record in `results_dir`, as the workflow passes it
+    (the summary's job_* columns are read from it; they are NaN when it is absent)."""
+    record = under(results_dir, TRAINING_RESOURCES, variant_id=member.variant_id)
+    return replace(member, resources=record if record.is_file() else None)
 
 
 def _table_differences(
