@@ -214,8 +214,8 @@ def test_the_review_tools_name_files_through_their_owners():
 
     owned = {MANIFEST_NAME, layout.CONSTRAINTS, *learning_rate.LR_RANGE_FILES}
     owned |= {value for name, value in vars(run_files).items() if name.endswith("_FILE")}
-    owned |= {Path(report).name for report in (layout.REPORT_HTML, layout.REPORT_PDF)}
-    owned.add(Path(layout.REPORT_MARKDOWN).name)
+    reports = (layout.REPORT_HTML, layout.REPORT_PDF, layout.REPORT_MARKDOWN)
+    owned |= {Path(report).name for report in reports}
     for path in sorted((PACKAGE / "review").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
