@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from workflow_support import ROOT, copy_workflow, snakemake_command
 
+from archstudy.layout import CONSTRAINTS
+
 
 def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """Run Snakemake in a copied workflow with this checkout's package first on the path."""
@@ -29,6 +31,8 @@ def snakemake(workdir: Path, *arguments: str) -> subprocess.CompletedProcess[str
 def _build(root: Path) -> Path:
     (root / "workflow").mkdir(parents=True)
     workdir = copy_workflow(root / "workflow")
+    # A clone has the locked dependency list at its top; `archstudy bundle` hands it over.
+    shutil.copy(ROOT / CONSTRAINTS, workdir / CONSTRAINTS)
     result = snakemake(workdir, "--configfile", "study.yaml")
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir

@@ -203,3 +203,22 @@ def test_every_job_records_its_resources_under_its_rule_name():
             name = block.split(":", 1)[0]
             if "script:" in block:
                 assert f'layout.job_resources("{name}"' in block, f"{path.name}: rule {name}"
+
+
+def test_the_review_tools_name_files_through_their_owners():
+    """`archstudy verify / compare / bundle` read what the stages wrote: they take each file's
+    name from its owner module and each path from layout, never spell one out."""
+    from archstudy import layout
+    from archstudy.data.registry import MANIFEST_NAME
+    from archstudy.train import learning_rate, run_files
+
+    owned = {MANIFEST_NAME, layout.CONSTRAINTS, *learning_rate.LR_RANGE_FILES}
+    owned |= {value for name, value in vars(run_files).items() if name.endswith("_FILE")}
+    reports = (layout.REPORT_HTML, layout.REPORT_PDF, layout.REPORT_MARKDOWN)
+    owned |= {Path(report).name for report in reports}
+    for path in sorted((PACKAGE / "review").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+                assert text not in owned, f"{path.name}: spells out {text!r}"
+                assert not text.startswith((f"{layout.RESULTS}/", "resources/")), path.name

@@ -1,9 +1,10 @@
 """The hand-over bundle: one archive of what a reviewer needs, with a checksum of every file.
 
 Inside `archstudy-bundle/`: the config files as written, constraints.txt, each dataset's
-manifest (sources and checksums, not the data), every run's metrics, history and test
-predictions (not the models), the LR range tests, the study tables, the report, an RO-Crate
-description (ro-crate-metadata.json) and `checksums.sha256` (`sha256sum -c` reads it).
+manifest (sources and checksums, not the data), every run's metrics, history, test
+predictions and validation answers (not the models), the training jobs' resource records,
+the LR range tests, the study tables, the report, an RO-Crate description
+(ro-crate-metadata.json) and `checksums.sha256` (`sha256sum -c` reads it).
 """
 
 from __future__ import annotations
@@ -19,9 +20,29 @@ from pathlib import Path
 
 from archstudy import __version__
 from archstudy.atomic import atomic_path
-from archstudy.review.crate import crate_metadata
+from archstudy.layout import (
+    CONSTRAINTS,
+    DATA_INFO,
+    LR_RANGE_CHOICE,
+    LR_RANGE_CURVE,
+    RAW_MANIFEST,
+    REPORT_HTML,
+    REPORT_MARKDOWN,
+    REPORT_PDF,
+    RESULTS,
+    RUNS_ROOT,
+    STUDY_TABLE,
+    TRAINING_RESOURCES,
+    VERIFICATION_DIR,
+    fill,
+    in_results,
+    under,
+    workflow_of,
+)
+from archstudy.review.crate import DESCRIPTION, METADATA, crate_metadata
 from archstudy.review.integrity import check_config
 from archstudy.review.results import (
+    RECORDED_FILES,
     ReviewError,
     check_results_dir,
     sha256,
@@ -29,12 +50,24 @@ from archstudy.review.results import (
     study_names,
 )
 from archstudy.review.verify import Source
+from archstudy.train.run_files import MODEL_FILE, VALIDATION_ANSWERS_FILE, seed_of
 
 ROOT = "archstudy-bundle"
+# A seed folder's files the bundle carries: what a reviewer compares, and the validation
+# answers the study tables' validation intervals and comparisons are recomputed from.
+SEED_FILES = (*RECORDED_FILES, VALIDATION_ANSWERS_FILE)
 CHECKSUMS = "checksums.sha256"
-DESCRIPTION = "bundle.json"
-RUN_FILES = ("metrics.json", "history.csv", "test_probabilities.npy")
-REPORT_FILES = ("report.html", "report.pdf", "report.md")
+# Inside the bundle, files keep their paths in the workflow folder (layout's patterns).
+REPORT_FILES = (REPORT_HTML, REPORT_PDF, REPORT_MARKDOWN)
+# The LR range tests', the studies' and the checks' records, and the training jobs' resource
+# records the study summaries read (globs in the results folder).
+RECORDS = (
+    in_results(LR_RANGE_CURVE, variant_id="*"),
+    in_results(LR_RANGE_CHOICE, variant_id="*"),
+    in_results(STUDY_TABLE, study="*", table="*"),
+    in_results(TRAINING_RESOURCES, variant_id="*"),
+    f"{in_results(VERIFICATION_DIR)}/*.json",
+)
 
 
 def _members(results_dir: Path, workflow_dir: Path, configs: Sequence[Path]) -> dict[str, Path]:
@@ -43,37 +76,40 @@ def _members(results_dir: Path, workflow_dir: Path, configs: Sequence[Path]) -> 
     for index, config in enumerate(configs):
         name = config.name if index == 0 else f"{index}-{config.name}"
         files[f"config/{name}"] = config
-    files["constraints.txt"] = _constraints(workflow_dir)
-    for description in sorted((results_dir / "data").glob("*.json")):
-        files[f"results/data/{description.name}"] = description
-        manifest = workflow_dir / "resources" / "raw" / description.stem / "MANIFEST.json"
-        if manifest.is_file():
-            files[f"resources/raw/{description.stem}/MANIFEST.json"] = manifest
-    for path in sorted((results_dir / "runs").rglob("*")):
-        relative = path.relative_to(results_dir).as_posix()
-        if path.is_file() and not path.name.startswith(".") and path.name != "model.keras":
-            if path.parent.name.startswith("seed") and path.name not in RUN_FILES:
+    files[CONSTRAINTS] = _constraints(workflow_dir)
+    for description in sorted(results_dir.glob(in_results(DATA_INFO, dataset="*"))):
+        files[_name(results_dir, description)] = description
+        manifest = fill(RAW_MANIFEST, dataset=description.stem)
+        if (workflow_dir / manifest).is_file():
+            files[manifest.as_posix()] = workflow_dir / manifest
+    for path in sorted(under(results_dir, RUNS_ROOT).rglob("*")):
+        if path.is_file() and not path.name.startswith(".") and path.name != MODEL_FILE:
+            if seed_of(path.parent.name) is not None and path.name not in SEED_FILES:
                 continue
-            files[f"results/{relative}"] = path
-    patterns = ("lr_range/*/*.csv", "lr_range/*/*.json", "studies/*/*.csv", "verification/*.json")
-    for pattern in patterns:
+            files[_name(results_dir, path)] = path
+    for pattern in RECORDS:
         for path in sorted(results_dir.glob(pattern)):
-            files[f"results/{path.relative_to(results_dir).as_posix()}"] = path
-    for name in REPORT_FILES:
-        if not (results_dir / "report" / name).is_file():
+            files[_name(results_dir, path)] = path
+    for report in REPORT_FILES:
+        path = under(results_dir, report)
+        if not path.is_file():
             raise ReviewError(
-                f"{results_dir / 'report' / name} not found; build the report first "
-                "(snakemake), the bundle hands it over"
+                f"{path} not found; build the report first (snakemake), the bundle hands it over"
             )
-        files[f"results/report/{name}"] = results_dir / "report" / name
+        files[report] = path
     return files
+
+
+def _name(results_dir: Path, path: Path) -> str:
+    """A file's name in the bundle: its path in the workflow folder."""
+    return (Path(RESULTS) / path.relative_to(results_dir)).as_posix()
 
 
 def _constraints(workflow_dir: Path) -> Path:
     """The locked dependency list of the workflow folder."""
-    path = workflow_dir / "constraints.txt"
+    path = workflow_dir / CONSTRAINTS
     if not path.is_file():
-        raise ReviewError(f"no constraints.txt in {workflow_dir}; run from the workflow folder")
+        raise ReviewError(f"no {CONSTRAINTS} in {workflow_dir}; run from the workflow folder")
     return path
 
 
@@ -89,7 +125,7 @@ def create_bundle(results_dir: Path, configs: Sequence[Path], output: Path) -> P
     mismatch = check_config(configs, studies)
     if mismatch:
         raise ReviewError(mismatch[0])
-    files = _members(results_dir, results_dir.resolve().parent, configs)
+    files = _members(results_dir, workflow_of(results_dir), configs)
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     description = {
         "archstudy_bundle": 1,
@@ -106,8 +142,8 @@ def create_bundle(results_dir: Path, configs: Sequence[Path], output: Path) -> P
         (staging / DESCRIPTION).write_text(json.dumps(description, indent=2) + "\n")
         names = sorted([*files, DESCRIPTION])
         crate = crate_metadata(staging, names, created, sorted(studies), __version__)
-        (staging / "ro-crate-metadata.json").write_text(json.dumps(crate, indent=2) + "\n")
-        names.append("ro-crate-metadata.json")
+        (staging / METADATA).write_text(json.dumps(crate, indent=2) + "\n")
+        names.append(METADATA)
         lines = [f"{sha256(staging / name)}  {name}" for name in sorted(names)]
         (staging / CHECKSUMS).write_text("\n".join(lines) + "\n")
         _archive(staging, [*sorted(names), CHECKSUMS], output)
@@ -176,11 +212,11 @@ def open_bundle(bundle: Path, scratch: Path) -> Source:
         for name in sorted(present - set(listed) - {CHECKSUMS})
     ]
     description = json.loads((root / DESCRIPTION).read_text())
-    raw = Path("resources/raw")
+    # The data come from the current workflow folder's downloads, when it has them.
     return Source(
-        root / "results",
+        root / RESULTS,
         bundle.name,
-        raw.resolve() if raw.is_dir() else None,
+        Path.cwd(),
         [root / name for name in description.get("config", [])],
         bundle.resolve().parent,
         f"{bundle.name}.verification-",

@@ -9,9 +9,9 @@ import textwrap
 from pathlib import Path
 
 from archstudy.errors import ArchstudyError
+from archstudy.layout import DEFAULT_CONFIG, RESULTS
 
 COMMANDS = ("verify", "compare", "bundle")
-DEFAULT_CONFIG = "config/config.yaml"
 EXIT_CODES = """exit status:
   0  success: the check passed (verify: every retrained run identical or equivalent and every
      file and table consistent; compare: no conclusion changed)
@@ -50,7 +50,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verify.add_argument("source", nargs="?", default="results", metavar="RESULTS_DIR | BUNDLE")
+    verify.add_argument("source", nargs="?", default=RESULTS, metavar="RESULTS_DIR | BUNDLE")
     chosen = verify.add_mutually_exclusive_group()
     chosen.add_argument(
         "--sample", type=int, default=DEFAULT_SAMPLE, metavar="N",
@@ -97,7 +97,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    bundle.add_argument("results", nargs="?", default="results", type=Path, metavar="RESULTS_DIR")
+    bundle.add_argument(
+        "results", nargs="?", default=Path(RESULTS), type=Path, metavar="RESULTS_DIR"
+    )
     bundle.add_argument(
         "--configfile", action="append", type=Path, metavar="CONFIG",
         help=f"the config the results were built with (default {DEFAULT_CONFIG})",

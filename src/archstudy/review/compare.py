@@ -20,11 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from archstudy.aggregate.study_files import read_table
+from archstudy.aggregate.study_files import read_table, table_file
 from archstudy.atomic import write_text
+from archstudy.layout import RUNS_ROOT, STUDY_DIR, under
 from archstudy.reporting.findings import comparisons, finding, support_clause, verdict_text
 from archstudy.review.differences import run_differences
 from archstudy.review.results import check_results_dir, read_run, study_members, study_names
+from archstudy.train.run_files import HYPERPARAMETERS_FILE, METRICS_FILE, seed_dir, variant_dir
 
 
 @dataclass
@@ -43,8 +45,8 @@ class Comparison:
 
 def conclusions(folder: Path) -> dict[str, str]:
     """What a study's tables conclude, keyed by what is concluded."""
-    summary = read_table(folder / "summary.csv")
-    pairwise = read_table(folder / "pairwise.csv")
+    summary = read_table(table_file(folder, "summary"))
+    pairwise = read_table(table_file(folder, "pairwise"))
     verdicts = comparisons(pairwise, summary)
     best = summary.loc[summary["best"], "variant"]
     result = {"best variant by validation accuracy": str(best.iloc[0]) if len(best) else "none"}
@@ -65,22 +67,22 @@ def conclusions(folder: Path) -> dict[str, str]:
 
 def summary_sentence(folder: Path) -> str:
     """The report's summary sentence for a study (its numbers may differ without its claims)."""
-    summary = read_table(folder / "summary.csv")
-    return finding(summary, comparisons(read_table(folder / "pairwise.csv"), summary))
+    summary = read_table(table_file(folder, "summary"))
+    return finding(summary, comparisons(read_table(table_file(folder, "pairwise")), summary))
 
 
 def _spread(folder: Path, seeds: tuple[int, ...]) -> float | None:
     values = []
     for seed in seeds:
-        path = folder / f"seed{seed}" / "metrics.json"
+        path = seed_dir(folder, seed) / METRICS_FILE
         if path.is_file():
             values.append(float(json.loads(path.read_text())["test_accuracy"]))
     return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
 
 def _settings(a_dir: Path, b_dir: Path) -> str:
-    a = json.loads((a_dir / "hyperparameters.json").read_text())
-    b = json.loads((b_dir / "hyperparameters.json").read_text())
+    a = json.loads((a_dir / HYPERPARAMETERS_FILE).read_text())
+    b = json.loads((b_dir / HYPERPARAMETERS_FILE).read_text())
     return ", ".join(
         f"{key} {a.get(key)!r} -> {b.get(key)!r}"
         for key in sorted(a.keys() | b.keys())
@@ -98,7 +100,8 @@ def compare_study(a: Path, b: Path, study: str, result: Comparison) -> None:
             result.runs.append((study, name, "all", f"only in {side}", ""))
             continue
         left, right = a_members[name], b_members[name]
-        a_dir, b_dir = a / "runs" / left.variant_id, b / "runs" / right.variant_id
+        a_dir = variant_dir(under(a, RUNS_ROOT), left.variant_id)
+        b_dir = variant_dir(under(b, RUNS_ROOT), right.variant_id)
         if left.variant_id != right.variant_id:
             result.settings.append(f"{study}: {name}: {_settings(a_dir, b_dir)}")
         spread = _spread(a_dir, left.seeds)
@@ -107,7 +110,7 @@ def compare_study(a: Path, b: Path, study: str, result: Comparison) -> None:
                 side = "A" if seed in left.seeds else "B"
                 result.runs.append((study, name, str(seed), f"only in {side}", ""))
                 continue
-            old, new = read_run(a_dir / f"seed{seed}"), read_run(b_dir / f"seed{seed}")
+            old, new = read_run(seed_dir(a_dir, seed)), read_run(seed_dir(b_dir, seed))
             differences = run_differences(old, new)
             if not differences:
                 result.runs.append((study, name, str(seed), "identical", ""))
@@ -115,10 +118,11 @@ def compare_study(a: Path, b: Path, study: str, result: Comparison) -> None:
             result.runs.append(
                 (study, name, str(seed), "different", _how_much(old.metrics, new.metrics, spread))
             )
-    a_says, b_says = conclusions(a / "studies" / study), conclusions(b / "studies" / study)
+    a_study, b_study = under(a, STUDY_DIR, study=study), under(b, STUDY_DIR, study=study)
+    a_says, b_says = conclusions(a_study), conclusions(b_study)
     for key in dict.fromkeys([*a_says, *b_says]):
         result.conclusions.append((study, key, a_says.get(key, "-"), b_says.get(key, "-")))
-    sentences = (summary_sentence(a / "studies" / study), summary_sentence(b / "studies" / study))
+    sentences = (summary_sentence(a_study), summary_sentence(b_study))
     result.sentences.append((study, *sentences))
 
 

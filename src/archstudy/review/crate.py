@@ -10,6 +10,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from archstudy.data.registry import MANIFEST_NAME
+from archstudy.layout import (
+    CONSTRAINTS,
+    DATA_INFO,
+    JOB_RESOURCES,
+    REPORT_DIR,
+    STUDIES_ROOT,
+    fill,
+)
+from archstudy.train.run_files import (
+    HISTORY_FILE,
+    METRICS_FILE,
+    PROBABILITIES_FILE,
+    VALIDATION_ANSWERS_FILE,
+)
+
+# The crate's own description, and the bundle's (what it holds), at the bundle's top.
+METADATA = "ro-crate-metadata.json"
+DESCRIPTION = "bundle.json"
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 SPECIFICATION = "https://w3id.org/ro/crate/1.1"
 LICENSE = "https://spdx.org/licenses/MIT"
@@ -22,16 +41,23 @@ _FORMATS = {
     ".yaml": "application/yaml",
     ".yml": "application/yaml",
     ".txt": "text/plain",
+    ".tsv": "text/tab-separated-values",
     ".npy": "application/octet-stream",
 }
 _ABOUT = {
-    "metrics.json": "A training run's metrics, resolved hyperparameters and environment",
-    "history.csv": "A training run's loss and accuracy per epoch",
-    "test_probabilities.npy": "A training run's class probabilities on the test set (NumPy)",
-    "constraints.txt": "The exact version of every Python dependency",
-    "MANIFEST.json": "A dataset's sources and MD5 checksums (the data are not included)",
-    "bundle.json": "What this bundle holds: archstudy version, config files, studies",
+    METRICS_FILE: "A training run's metrics, resolved hyperparameters and environment",
+    HISTORY_FILE: "A training run's loss and accuracy per epoch",
+    PROBABILITIES_FILE: "A training run's class probabilities on the test set (NumPy)",
+    VALIDATION_ANSWERS_FILE: "Which validation images a training run classified correctly",
+    CONSTRAINTS: "The exact version of every Python dependency",
+    MANIFEST_NAME: "A dataset's sources and MD5 checksums (the data are not included)",
+    DESCRIPTION: "What this bundle holds: archstudy version, config files, studies",
 }
+# The folders (bundle paths, as in the workflow folder) of the files described by kind.
+_STUDIES = fill(STUDIES_ROOT).as_posix() + "/"
+_REPORT = fill(REPORT_DIR).as_posix() + "/"
+_DATA = fill(DATA_INFO, dataset="*").parent.as_posix() + "/"
+_RESOURCES = fill(JOB_RESOURCES, rule="*", job="*").parent.parent.as_posix() + "/"
 
 
 def _describe(name: str) -> str:
@@ -40,11 +66,13 @@ def _describe(name: str) -> str:
         return _ABOUT[path.name]
     if name.startswith("config/"):
         return "The study config as written"
-    if name.startswith("results/studies/"):
+    if name.startswith(_STUDIES):
         return f"Study table {path.stem} of study {path.parent.name}"
-    if name.startswith("results/report/"):
+    if name.startswith(_REPORT):
         return "The report as handed over"
-    if name.startswith("results/data/"):
+    if name.startswith(_RESOURCES):
+        return f"Wall time, peak memory and CPU time of job {path.parent.name} {path.stem}"
+    if name.startswith(_DATA):
         return f"Description of the prepared dataset {path.stem}, with its files' checksums"
     return "Recorded by the archstudy workflow"
 
@@ -68,7 +96,7 @@ def crate_metadata(
         "@context": CONTEXT,
         "@graph": [
             {
-                "@id": "ro-crate-metadata.json",
+                "@id": METADATA,
                 "@type": "CreativeWork",
                 "conformsTo": {"@id": SPECIFICATION},
                 "about": {"@id": "./"},

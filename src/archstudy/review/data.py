@@ -12,6 +12,7 @@ import numpy as np
 from archstudy.data.download import fetch_dataset
 from archstudy.data.prepared import load_prepared, prepare_dataset
 from archstudy.data.registry import get_spec
+from archstudy.layout import DATA, DATA_INFO, RAW_DIR, fill, under
 
 Log = Callable[[str], None]
 
@@ -19,7 +20,7 @@ Log = Callable[[str], None]
 def prepare_data(
     dataset: str,
     scratch: Path,
-    recorded_data: Path,
+    recorded_results: Path,
     raw_dir: Path | None,
     data_dir: Path | None,
     log: Log,
@@ -28,22 +29,22 @@ def prepare_data(
 
     The raw files come from the build's `raw_dir` when it has them (their MD5 is checked
     again), else from `data_dir`, the mirrors or the canonical sources, as the workflow does.
-    The recorded description (`recorded_data/{dataset}.json`) must name the registry's
+    The recorded description (layout.DATA_INFO in `recorded_results`) must name the registry's
     checksums, and the recorded arrays, when present, must equal the fresh ones.
     """
     spec = get_spec(dataset)
-    raw = scratch / "raw" / dataset
+    raw = scratch / fill(RAW_DIR, dataset=dataset)
     raw.mkdir(parents=True, exist_ok=True)
     if raw_dir is not None:
         for name in spec.md5:
             if (raw_dir / name).is_file():
                 shutil.copyfile(raw_dir / name, raw / name)
     fetch_dataset(dataset, raw, local_dir=data_dir, log=lambda line: None)
-    npz = scratch / "data" / f"{dataset}.npz"
-    prepare_dataset(dataset, raw, npz, scratch / "data" / f"{dataset}.json")
+    npz = under(scratch, DATA, dataset=dataset)
+    prepare_dataset(dataset, raw, npz, under(scratch, DATA_INFO, dataset=dataset))
     log(f"data {dataset}: checksums verified, prepared afresh")
     problems = []
-    description = recorded_data / f"{dataset}.json"
+    description = under(recorded_results, DATA_INFO, dataset=dataset)
     if description.is_file():
         files = json.loads(description.read_text()).get("files", {})
         if files != dict(spec.md5):
@@ -51,7 +52,7 @@ def prepare_data(
                 f"{description}: files {files} differ from the checksums the data were "
                 f"verified against ({dict(spec.md5)})"
             )
-    recorded = recorded_data / f"{dataset}.npz"
+    recorded = under(recorded_results, DATA, dataset=dataset)
     if recorded.is_file():
         old, new = load_prepared(recorded), load_prepared(npz)
         for key in ("x_train", "y_train", "x_test", "y_test"):

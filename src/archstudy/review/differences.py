@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from archstudy.review.results import RecordedRun
+from archstudy.train.run_files import HISTORY_FILE, METRICS_FILE, PROBABILITIES_FILE
 
 IGNORED_METRICS = ("train_seconds", "runtime")
 IGNORED_HISTORY = ("seconds",)
@@ -75,7 +76,7 @@ def metric_differences(recorded: Mapping[str, Any], found: Mapping[str, Any]) ->
         # Integers (parameters, epochs run) must match exactly: no tolerance applies to them.
         numeric = _is_number(old) and _is_number(new) and float in (type(old), type(new))
         amount = abs(float(new) - float(old)) if numeric else None
-        differences.append(Difference("metrics.json", key, old, new, amount))
+        differences.append(Difference(METRICS_FILE, key, old, new, amount))
     return differences
 
 
@@ -83,7 +84,7 @@ def history_differences(recorded: RecordedRun, found: RecordedRun) -> list[Diffe
     """Per-epoch values that differ (the largest per column), or a different epoch count."""
     a, b = recorded.history, found.history
     if len(a) != len(b) or list(a.columns) != list(b.columns):
-        return [Difference("history.csv", "epochs x columns", a.shape, b.shape, None)]
+        return [Difference(HISTORY_FILE, "epochs x columns", a.shape, b.shape, None)]
     differences = []
     for column in a.columns:
         if column in IGNORED_HISTORY:
@@ -93,11 +94,11 @@ def history_differences(recorded: RecordedRun, found: RecordedRun) -> list[Diffe
             continue
         gaps = np.abs(new - old)
         if np.isnan(gaps).any():
-            return [Difference("history.csv", column, "finite", "non-finite", None)]
+            return [Difference(HISTORY_FILE, column, "finite", "non-finite", None)]
         worst = int(np.argmax(gaps))
         key = f"{column} in epoch {worst + 1} (largest of {int((gaps > 0).sum())} changed)"
         differences.append(
-            Difference("history.csv", key, float(old[worst]), float(new[worst]), float(gaps[worst]))
+            Difference(HISTORY_FILE, key, float(old[worst]), float(new[worst]), float(gaps[worst]))
         )
     return differences
 
@@ -107,13 +108,13 @@ def prediction_differences(recorded: RecordedRun, found: RecordedRun) -> list[Di
     a, b = recorded.probabilities, found.probabilities
     if a.shape != b.shape or a.dtype != b.dtype:
         shapes = (f"{a.shape} {a.dtype}", f"{b.shape} {b.dtype}")
-        return [Difference("test_probabilities.npy", "shape", *shapes, None)]
+        return [Difference(PROBABILITIES_FILE, "shape", *shapes, None)]
     if np.array_equal(a, b):
         return []
     changed = float(np.mean(a.argmax(axis=1) != b.argmax(axis=1))) if len(a) else 0.0
     largest = float(np.nanmax(np.abs(a.astype(float) - b.astype(float))))
     key = f"predicted classes changed (largest probability change {largest:.3g})"
-    return [Difference("test_probabilities.npy", key, 0.0, changed, changed)]
+    return [Difference(PROBABILITIES_FILE, key, 0.0, changed, changed)]
 
 
 def run_differences(recorded: RecordedRun, found: RecordedRun) -> list[Difference]:

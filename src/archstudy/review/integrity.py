@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,22 @@ import numpy as np
 import pandas as pd
 
 from archstudy.aggregate.runs import Member
-from archstudy.aggregate.study_files import TABLES, read_table
+from archstudy.aggregate.study_files import TABLES, read_table, table_file
 from archstudy.aggregate.study_tables import aggregate_study
 from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
+from archstudy.layout import RUNS_ROOT, STUDY_DIR, TRAINING_RESOURCES, fill, under
 from archstudy.review.results import RECORDED_FILES, RunRef, read_run
+from archstudy.train.run_files import (
+    HISTORY_FILE,
+    HYPERPARAMETERS_FILE,
+    METRICS_FILE,
+    PROBABILITIES_FILE,
+    SEED_FOLDERS,
+    seed_dir,
+    variant_dir,
+)
 
 # Keras' accuracy is a float32 mean: allow its rounding, not one example's worth.
 _ACCURACY_ROUNDING = 1e-6
@@ -39,11 +50,11 @@ def check_run(run: RunRef, y_test: np.ndarray | None) -> list[str]:
         return [f"{run.folder}: missing {', '.join(missing)}"]
     recorded = read_run(run.folder)
     metrics, problems = recorded.metrics, []
-    where = run.folder / "metrics.json"
+    where = run.folder / METRICS_FILE
     if metrics.get("variant_id") != run.variant_id or metrics.get("seed") != run.seed:
         problems.append(
             f"{where}: variant_id {metrics.get('variant_id')!r}, seed {metrics.get('seed')!r} "
-            f"do not match the folder ({run.variant_id}/seed{run.seed})"
+            f"do not match the folder ({seed_dir(Path(run.variant_id), run.seed).as_posix()})"
         )
     try:
         computed = Hyperparameters.from_json(metrics["hyperparameters"]).variant_id
@@ -54,12 +65,12 @@ def check_run(run: RunRef, y_test: np.ndarray | None) -> list[str]:
             f"{where}: the recorded hyperparameters hash to {computed}, not {run.variant_id}: "
             "a hyperparameter was changed after training"
         )
-    shared = run.folder.parent / "hyperparameters.json"
+    shared = run.folder.parent / HYPERPARAMETERS_FILE
     if shared.is_file() and json.loads(shared.read_text()) != metrics["hyperparameters"]:
         problems.append(f"{shared}: differs from the hyperparameters in {where}")
     if len(recorded.history) != metrics.get("epochs_run"):
         problems.append(
-            f"{run.folder / 'history.csv'}: {len(recorded.history)} epochs, but {where} "
+            f"{run.folder / HISTORY_FILE}: {len(recorded.history)} epochs, but {where} "
             f"records epochs_run {metrics.get('epochs_run')!r}"
         )
     if y_test is not None:
@@ -70,7 +81,7 @@ def check_run(run: RunRef, y_test: np.ndarray | None) -> list[str]:
 def _check_predictions(
     run: RunRef, probabilities: np.ndarray, metrics: Mapping[str, Any], y_test: np.ndarray
 ) -> list[str]:
-    where = run.folder / "test_probabilities.npy"
+    where = run.folder / PROBABILITIES_FILE
     if probabilities.ndim != 2 or len(probabilities) != len(y_test):
         return [f"{where}: shape {probabilities.shape}, expected ({len(y_test)}, classes)"]
     if metrics.get("stopped") == "diverged":
@@ -80,7 +91,7 @@ def _check_predictions(
     if not isinstance(recorded, float) or abs(accuracy - recorded) > _ACCURACY_ROUNDING:
         return [
             f"{where}: the predictions give test accuracy {accuracy:.6g}, but "
-            f"{run.folder / 'metrics.json'} records {recorded!r}"
+            f"{run.folder / METRICS_FILE} records {recorded!r}"
         ]
     return []
 
@@ -89,21 +100,30 @@ def check_tables(
     results_dir: Path, study: str, members: Sequence[Member], data: Path, scratch: Path
 ) -> list[str]:
     """Recompute the study's tables from the runs into `scratch`; name every mismatch."""
-    recomputed = scratch / "studies" / study
-    aggregate_study(members, results_dir / "runs", data, recomputed)
+    recomputed = under(scratch, STUDY_DIR, study=study)
+    members = [_with_resources(results_dir, member) for member in members]
+    aggregate_study(members, under(results_dir, RUNS_ROOT), data, recomputed)
     ids = {member.name: member.variant_id for member in members}
     problems = []
     for table in TABLES:
-        recorded_path = results_dir / "studies" / study / f"{table}.csv"
+        recorded_path = table_file(under(results_dir, STUDY_DIR, study=study), table)
         if not recorded_path.is_file():
             problems.append(f"{recorded_path}: missing")
             continue
-        if recorded_path.read_bytes() == (recomputed / f"{table}.csv").read_bytes():
+        fresh_path = table_file(recomputed, table)
+        if recorded_path.read_bytes() == fresh_path.read_bytes():
             continue
         problems += _table_differences(
-            recorded_path, read_table(recorded_path), read_table(recomputed / f"{table}.csv"), ids
+            recorded_path, read_table(recorded_path), read_table(fresh_path), ids
         )
     return problems
+
+
+def _with_resources(results_dir: Path, member: Member) -> Member:
+    """The member with its training job's record in `results_dir`, as the workflow passes it
+    (the summary's job_* columns are read from it; they are NaN when it is absent)."""
+    record = under(results_dir, TRAINING_RESOURCES, variant_id=member.variant_id)
+    return replace(member, resources=record if record.is_file() else None)
 
 
 def _table_differences(
@@ -135,10 +155,10 @@ def _cell_text(
     variant_id = ids.get(str(row.get("variant")))
     if variant_id is not None:
         seed = row.get("seed")
-        source = f"results/runs/{variant_id}/" + (
-            f"seed{int(seed)}/" if seed is not None and not pd.isna(seed) else "seed*/"
-        )
-        source = f" (recomputed from {source})"
+        seeds = variant_dir(fill(RUNS_ROOT), variant_id)
+        known = seed is not None and not pd.isna(seed)
+        folder = seed_dir(seeds, int(seed)) if known else seeds / SEED_FOLDERS
+        source = f" (recomputed from {folder.as_posix()}/)"
     return f"{path}: {keys}: {column} is {old!r} in the table but {value!r} from the runs{source}"
 
 

@@ -13,12 +13,22 @@ import numpy as np
 import pandas as pd
 
 from archstudy.aggregate.runs import Member
-from archstudy.aggregate.study_files import read_table
+from archstudy.aggregate.study_files import read_table, table_file
 from archstudy.errors import ArchstudyError
+from archstudy.layout import RUNS_ROOT, STUDIES_ROOT, STUDY_DIR, in_results, under
+from archstudy.train.run_files import (
+    HISTORY_FILE,
+    HYPERPARAMETERS_FILE,
+    METRICS_FILE,
+    PROBABILITIES_FILE,
+    seed_of,
+    variant_dir,
+)
 
-# What a run folder must hold for a reviewer; model.keras is large and not compared.
-RECORDED_FILES = ("metrics.json", "history.csv", "test_probabilities.npy")
-_SEED_FOLDER = re.compile(r"^seed(\d+)$")
+# What a run folder must hold for a reviewer; the model is large and not compared.
+RECORDED_FILES = (METRICS_FILE, HISTORY_FILE, PROBABILITIES_FILE)
+# The folders a results folder of a finished build holds.
+_FOLDERS = (in_results(RUNS_ROOT), in_results(STUDIES_ROOT))
 _VARIANT_FOLDER = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -54,9 +64,9 @@ def check_results_dir(results_dir: Path) -> Path:
     if not results_dir.is_dir():
         raise ReviewError(
             f"results folder '{results_dir}' not found; expected the folder a build wrote "
-            "(holding runs/ and studies/), or a bundle (.tar.gz or .zip)"
+            f"(holding {_FOLDERS[0]}/ and {_FOLDERS[1]}/), or a bundle (.tar.gz or .zip)"
         )
-    missing = [name for name in ("runs", "studies") if not (results_dir / name).is_dir()]
+    missing = [name for name in _FOLDERS if not (results_dir / name).is_dir()]
     if missing:
         raise ReviewError(
             f"'{results_dir}' has no {' or '.join(f'{m}/' for m in missing)}; expected a "
@@ -68,20 +78,21 @@ def check_results_dir(results_dir: Path) -> Path:
 def list_runs(results_dir: Path) -> list[RunRef]:
     """Every recorded seed folder under `results_dir/runs/`, in a stable order."""
     runs = []
-    for variant in sorted((results_dir / "runs").iterdir()):
+    for variant in sorted(under(results_dir, RUNS_ROOT).iterdir()):
         if not variant.is_dir() or not _VARIANT_FOLDER.match(variant.name):
             continue
         for folder in variant.iterdir():
-            match = _SEED_FOLDER.match(folder.name)
-            if match and folder.is_dir():
-                runs.append(RunRef(variant.name, int(match.group(1)), folder))
+            seed = seed_of(folder.name)
+            if seed is not None and folder.is_dir():
+                runs.append(RunRef(variant.name, seed, folder))
     return sorted(runs, key=lambda run: (run.variant_id, run.seed))
 
 
 def find_run(runs: list[RunRef], name: str) -> RunRef:
     """The run named VARIANT_ID/SEED (SEED may be written seedN), or one clear error."""
     variant_id, _, seed = name.partition("/")
-    seed = seed.removeprefix("seed")
+    number = seed_of(seed)
+    seed = str(number) if number is not None else seed
     for run in runs:
         if run.variant_id == variant_id and str(run.seed) == seed:
             return run
@@ -97,16 +108,16 @@ def read_run(folder: Path) -> RecordedRun:
     if missing:
         raise ReviewError(f"{folder}: missing {', '.join(missing)}; expected a finished run")
     return RecordedRun(
-        json.loads((folder / "metrics.json").read_text()),
-        pd.read_csv(folder / "history.csv"),
-        np.load(folder / "test_probabilities.npy", allow_pickle=False),
+        json.loads((folder / METRICS_FILE).read_text()),
+        pd.read_csv(folder / HISTORY_FILE),
+        np.load(folder / PROBABILITIES_FILE, allow_pickle=False),
     )
 
 
 def study_names(results_dir: Path) -> list[str]:
     """The studies whose tables the folder holds."""
-    studies = results_dir / "studies"
-    return sorted(p.name for p in studies.iterdir() if (p / "summary.csv").is_file())
+    studies = under(results_dir, STUDIES_ROOT)
+    return sorted(p.name for p in studies.iterdir() if table_file(p, "summary").is_file())
 
 
 def study_members(results_dir: Path, study: str) -> list[Member]:
@@ -115,9 +126,9 @@ def study_members(results_dir: Path, study: str) -> list[Member]:
     Recomputing the tables from these members and comparing them with the recorded ones
     checks the tables against the runs; a config, when given, is checked against these.
     """
-    folder = results_dir / "studies" / study
-    summary = read_table(folder / "summary.csv")
-    epochs = read_table(folder / "epochs.csv")
+    folder = under(results_dir, STUDY_DIR, study=study)
+    summary = read_table(table_file(folder, "summary"))
+    epochs = read_table(table_file(folder, "epochs"))
     members = []
     for variant, variant_id in zip(summary["variant"], summary["variant_id"], strict=True):
         seeds = epochs.loc[epochs["variant"] == variant, "seed"]
@@ -127,11 +138,12 @@ def study_members(results_dir: Path, study: str) -> list[Member]:
 
 def study_dataset(results_dir: Path, members: list[Member]) -> str:
     """The dataset a study's variants trained on, as their recorded hyperparameters say."""
+    runs_root = under(results_dir, RUNS_ROOT)
     for member in members:
-        path = results_dir / "runs" / member.variant_id / "hyperparameters.json"
+        path = variant_dir(runs_root, member.variant_id) / HYPERPARAMETERS_FILE
         if path.is_file():
             return str(json.loads(path.read_text())["dataset"])
-    raise ReviewError(f"{results_dir}/runs: no hyperparameters.json for the study's variants")
+    raise ReviewError(f"{runs_root}: no {HYPERPARAMETERS_FILE} for the study's variants")
 
 
 def sha256(path: Path) -> str:

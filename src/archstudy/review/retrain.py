@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.layout import RUNS_ROOT, under
 from archstudy.review.differences import Difference, run_differences, within
 from archstudy.review.results import RecordedRun, RunRef, read_run
+from archstudy.train.run_files import seed_dir, variant_dir
 
 Log = Callable[[str], None]
 # The environment facts a run records (metrics.json "runtime") that can change its numbers.
@@ -111,7 +113,7 @@ def retrain(
         else float(recorded["learning_rate"])
     )
     inputs = load_inputs(hyperparameters, data)
-    target = scratch / "runs" / run.variant_id / f"seed{run.seed}"
+    target = seed_dir(variant_dir(under(scratch, RUNS_ROOT), run.variant_id), run.seed)
     train_seed(
         hyperparameters,
         inputs,

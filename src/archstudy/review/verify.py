@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archstudy.reporting.verification import FOLDER, write_record
+from archstudy.layout import RAW_DIR, VERIFICATION_DIR, fill, under, workflow_of
+from archstudy.reporting.verification import write_record
 from archstudy.review.data import prepare_data
 from archstudy.review.differences import DEFAULT_TOLERANCE, SPREAD_FACTOR
 from archstudy.review.integrity import check_config, check_run, check_tables
@@ -29,6 +30,7 @@ from archstudy.review.results import (
     study_names,
 )
 from archstudy.review.retrain import Verdict, describe_machine, judge, retrain, seed_spread
+from archstudy.train.run_files import HYPERPARAMETERS_FILE, METRICS_FILE
 
 Log = Callable[[str], None]
 DEFAULT_SAMPLE = 3
@@ -40,7 +42,7 @@ class Source:
 
     results_dir: Path
     label: str
-    raw_root: Path | None  # the build's resources/raw/, when it is there
+    workflow_dir: Path  # whose downloads (layout.RAW_DIR) are used when present
     config_paths: list[Path]
     record_dir: Path
     record_prefix: str = ""
@@ -62,13 +64,12 @@ class Selection:
 def results_source(results_dir: Path, config_paths: Sequence[Path]) -> Source:
     """A results folder of a build in its workflow folder (resources/ beside results/)."""
     check_results_dir(results_dir)
-    raw = results_dir.resolve().parent / "resources" / "raw"
     return Source(
         results_dir,
         str(results_dir),
-        raw if raw.is_dir() else None,
+        workflow_of(results_dir),
         list(config_paths),
-        results_dir / FOLDER,
+        under(results_dir, VERIFICATION_DIR),
     )
 
 
@@ -112,10 +113,8 @@ def verify(
         datasets = sorted({_dataset(run) for run in runs})
         data = {}
         for dataset in datasets:
-            raw = source.raw_root / dataset if source.raw_root else None
-            data[dataset], found = prepare_data(
-                dataset, scratch, results / "data", raw, data_dir, log
-            )
+            raw = source.workflow_dir / fill(RAW_DIR, dataset=dataset)
+            data[dataset], found = prepare_data(dataset, scratch, results, raw, data_dir, log)
             problems += found
         problems += _check_runs(runs, data, log)
         tables = 0
@@ -169,10 +168,10 @@ def _renaming(log: Log, folder: str, name: str) -> Log:
 def _dataset(run: RunRef) -> str:
     try:
         return str(
-            json.loads((run.folder / "metrics.json").read_text())["hyperparameters"]["dataset"]
+            json.loads((run.folder / METRICS_FILE).read_text())["hyperparameters"]["dataset"]
         )
     except (OSError, ValueError, KeyError, TypeError):
-        hyperparameters = run.folder.parent / "hyperparameters.json"
+        hyperparameters = run.folder.parent / HYPERPARAMETERS_FILE
         return str(json.loads(hyperparameters.read_text())["dataset"])
 
 

@@ -52,9 +52,21 @@ def variant_dir(runs_root: Path, variant_id: str) -> Path:
     return runs_root / variant_id
 
 
+# A glob of every seed folder of a variant (seed_dir's names).
+SEED_FOLDERS = "seed*"
+
+
 def seed_dir(variant_dir: Path, seed: int) -> Path:
     """Where one seed's files live."""
     return variant_dir / f"seed{seed}"
+
+
+def seed_of(folder_name: str) -> int | None:
+    """The seed of a folder named as seed_dir names it (seed{n}), else None."""
+    number = folder_name.removeprefix("seed")
+    if number != folder_name and number.isascii() and number.isdigit():
+        return int(number)
+    return None
 
 
 def partial_seed_dir(variant_dir: Path, seed: int) -> Path:
