@@ -12,8 +12,8 @@ from archstudy.logs import step
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "lr_range_test") as log:
     with quick_imports():
+        from archstudy.train.inputs import load_inputs
         from archstudy.train.lr_range import lr_range_test
-        from archstudy.train.training import load_inputs
 
     hyperparameters = Hyperparameters.from_json(snakemake.params.hyperparameters)
     lr_range_test(

@@ -16,7 +16,7 @@ with step(snakemake.log[0], "train_variant") as log:
     from archstudy.train.runtime import describe_runtime
 
     with quick_imports():
-        from archstudy.train.training import train_variant
+        from archstudy.train.variant_job import train_variant
 
     choice = snakemake.input.get("lr_choice")
     chosen = json.loads(Path(choice).read_text())["chosen_learning_rate"] if choice else None

@@ -1,0 +1,77 @@
+"""A training job: every seed of one variant not already trained, then the job's runs file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from archstudy.atomic import write_text
+from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.train.callbacks import Log
+from archstudy.train.inputs import Inputs, load_inputs
+from archstudy.train.seeded_model import SeededModel, training_rate
+from archstudy.train.training import RUN_FILES, train_seed
+
+
+def seed_dir(variant_dir: Path, seed: int) -> Path:
+    """Where one seed's files live."""
+    return variant_dir / f"seed{seed}"
+
+
+def is_complete(run_dir: Path) -> bool:
+    """A seed directory only appears complete (it is renamed into place when done)."""
+    return all((run_dir / name).exists() for name in RUN_FILES)
+
+
+def train_variant(
+    hyperparameters: Hyperparameters,
+    seeds: Sequence[int],
+    data_path: Path,
+    runs_file: Path,
+    runtime: dict[str, Any],
+    log: Log = print,
+    learning_rate: float | None = None,
+) -> None:
+    """Train every seed not already done, then write `runs_file` listing them all.
+
+    `learning_rate` overrides the configured one (when the LR range test chose it).
+
+    Each seed is written into a temporary directory renamed into place when complete, so a
+    crash leaves either a whole seed or none, and a rerun trains only what is missing.
+    """
+    variant_dir = runs_file.parent
+    variant_dir.mkdir(parents=True, exist_ok=True)
+    write_text(
+        variant_dir / "hyperparameters.json", json.dumps(hyperparameters.to_json(), indent=2) + "\n"
+    )
+    inputs: Inputs | None = None
+    models: SeededModel | None = None
+    for seed in seeds:
+        final = seed_dir(variant_dir, seed)
+        if is_complete(final):
+            log(f"variant {hyperparameters.variant_id} seed {seed}: already trained, kept")
+            continue
+        partial = variant_dir / f".seed{seed}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        inputs = inputs or load_inputs(hyperparameters, data_path)
+        models = models or SeededModel(
+            hyperparameters,
+            inputs.x_fit.shape[1],
+            inputs.num_classes,
+            training_rate(hyperparameters, learning_rate),
+        )
+        train_seed(hyperparameters, inputs, seed, partial, runtime, log, learning_rate, models)
+        shutil.rmtree(final, ignore_errors=True)
+        partial.rename(final)
+    summary = {
+        "variant_id": hyperparameters.variant_id,
+        "hyperparameters": hyperparameters.to_json(),
+        "seeds": list(seeds),
+        "learning_rate": learning_rate
+        if learning_rate is not None
+        else hyperparameters.learning_rate,
+    }
+    write_text(runs_file, json.dumps(summary, indent=2) + "\n")
