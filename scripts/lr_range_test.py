@@ -2,7 +2,9 @@
 
 from archstudy.train.runtime import configure_process, quick_imports
 
-configure_process(snakemake.threads)
+# The run's backend is part of its identity (its hyperparameters): the job runs on it.
+BACKEND = snakemake.params.hyperparameters.get("backend", "tensorflow")
+configure_process(snakemake.threads, BACKEND)
 
 from pathlib import Path
 
@@ -11,6 +13,9 @@ from archstudy.logs import step
 
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "lr_range_test") as log:
+    from archstudy.train.runtime import require_backend
+
+    require_backend(BACKEND)
     with quick_imports():
         from archstudy.train.inputs import load_inputs
         from archstudy.train.lr_range import lr_range_test

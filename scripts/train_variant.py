@@ -3,7 +3,9 @@
 # Thread pools and log levels must be set before Keras (and its backend) is imported.
 from archstudy.train.runtime import configure_process, quick_imports
 
-configure_process(snakemake.threads)
+# The run's backend is part of its identity (its hyperparameters): the job runs on it.
+BACKEND = snakemake.params.hyperparameters.get("backend", "tensorflow")
+configure_process(snakemake.threads, BACKEND)
 
 import json
 from pathlib import Path
@@ -13,6 +15,9 @@ from archstudy.logs import step
 
 # Keras is imported inside the step, so TensorFlow's start-up messages land in the job log.
 with step(snakemake.log[0], "train_variant") as log:
+    from archstudy.train.runtime import require_backend
+
+    require_backend(BACKEND)
     from archstudy.train.runtime import describe_runtime
 
     with quick_imports():

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from archstudy.config.hyperparameters import (
+    BACKENDS,
     REGULARIZERS,
     EarlyStopping,
     Hyperparameters,
@@ -108,7 +110,9 @@ def expand_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:
     return variants
 
 
-def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tuple[int, ...]]:
+def _resolve(
+    values: Mapping[str, Any], where: str, backend: str = BACKENDS[0]
+) -> tuple[Hyperparameters, tuple[int, ...]]:
     """Turn merged settings into Hyperparameters, checking what the schema cannot."""
     hidden = tuple(int(size) for size in values["hidden"])
     activation = values["activation"]
@@ -152,6 +156,7 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
         ),
         stop_below=StopBelow(**values["stop_below"]) if values["stop_below"] is not None else None,
         lr_range_test=LRRangeTest(**lr_range) if lr_range is not None else None,
+        backend=backend,
     )
     if hyperparameters.momentum and hyperparameters.optimizer == "adam":
         raise ConfigError(
@@ -191,6 +196,18 @@ def _check_folder_names(names: Sequence[str]) -> None:
         seen[folded] = name
 
 
+def resolve_backend(configured: str | None) -> str:
+    """The Keras backend of every run: the config's `backend`, else KERAS_BACKEND, else TF."""
+    backend = configured or os.environ.get("KERAS_BACKEND") or BACKENDS[0]
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"invalid config: backend: {backend!r} (from "
+            f"{'the config' if configured else 'KERAS_BACKEND'}) is not a Keras backend "
+            f"(accepted: {', '.join(BACKENDS)})"
+        )
+    return backend
+
+
 def build_plan(config: Mapping[str, Any]) -> Plan:
     """Validate `config` and resolve every study into variants with stable identities."""
     validate(config)
@@ -200,6 +217,7 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
     limits = _layered(schema_defaults(schema["properties"]["limits"]), settings["limits"])
 
     _check_folder_names(list(config["studies"]))
+    backend = resolve_backend(config.get("backend"))
     studies: dict[str, Study] = {}
     hyperparameters: dict[str, Hyperparameters] = {}
     seeds: dict[str, set[int]] = {}
@@ -229,7 +247,7 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
         for variant_name, overrides in declared.items():
             where = f"studies.{study_name}.variants.{variant_name}"
             merged = _layered(builtin, settings["defaults"], study.get("defaults", {}), overrides)
-            resolved, variant_seeds = _resolve(merged, where)
+            resolved, variant_seeds = _resolve(merged, where, backend)
             variant_id = resolved.variant_id
             hyperparameters[variant_id] = resolved
             seeds.setdefault(variant_id, set()).update(variant_seeds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from archstudy.config.hyperparameters import Hyperparameters
+from archstudy.errors import ArchstudyError
 from archstudy.train.models import build_model, build_optimizer
 
 # Training steps per call into the compiled graph: at small batches the per-call overhead, not
@@ -39,15 +40,25 @@ class SeededModel:
     not depend on the seeds trained before it in the same process (a test checks).
 
     On TensorFlow the network trains inside a `StepLoop` (`fit` with `fit_batch_size`, several
-    minibatches per call); other backends use Keras' `steps_per_execution` for the same end.
+    minibatches per call); JAX uses Keras' `steps_per_execution` for the same end, PyTorch one
+    step per call.
     """
 
     def __init__(
         self, hyperparameters: Hyperparameters, input_size: int, num_classes: int, rate: float
     ) -> None:
+        if keras.backend.backend() != hyperparameters.backend:
+            # The backend is part of the run's identity: a run must train on its own.
+            raise ArchstudyError(
+                f"variant {hyperparameters.variant_id} is planned on backend "
+                f"{hyperparameters.backend!r} but Keras runs on {keras.backend.backend()!r} "
+                f"(set KERAS_BACKEND={hyperparameters.backend} before Keras is imported)"
+            )
         self.hyperparameters, self.rate = hyperparameters, rate
         self.input_size, self.num_classes = input_size, num_classes
-        self.steps_per_call = steps_per_call(hyperparameters.batch_size)
+        # PyTorch runs Keras' steps eagerly, one per call (it accepts no steps_per_execution).
+        torch = keras.backend.backend() == "torch"
+        self.steps_per_call = 1 if torch else steps_per_call(hyperparameters.batch_size)
         self.step_loop = keras.backend.backend() == "tensorflow"
         self.fit_batch_size = hyperparameters.batch_size * (
             self.steps_per_call if self.step_loop else 1
@@ -74,7 +85,7 @@ class SeededModel:
             variable.assign(initial)
         # A new optimizer's step count and moment estimates are zero; its rate is the variant's.
         for variable in self._model.optimizer.variables:
-            variable.assign(keras.ops.zeros_like(variable))
+            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
         self._model.optimizer.learning_rate = self.rate
         return self._model
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from archstudy.config.hyperparameters import Hyperparameters
-from archstudy.train.callbacks import EpochLog, Log, callbacks_for, stop_reason
+from archstudy.train.callbacks import EpochLog, JobClock, Log, callbacks_for, stop_reason
 from archstudy.train.inputs import Inputs, labels
 from archstudy.train.models import flops_per_example
 from archstudy.train.seeded_model import SeededModel, training_rate
@@ -29,11 +29,13 @@ def train_seed(
     log: Log = print,
     learning_rate: float | None = None,
     models: SeededModel | None = None,
+    clock: JobClock | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one seed; write its files into `run_dir` and return its metrics.
 
     `learning_rate` overrides the configured one (the LR range test chooses it). `models`
-    reuses one compiled model across a job's seeds (a new one is built when not given).
+    reuses one compiled model across a job's seeds (a new one is built when not given);
+    `clock` adds "seed k of n" and the job's time left to the log lines.
     """
     num_classes = inputs.num_classes
     x_fit, x_val, x_test = inputs.x_fit, inputs.x_val, inputs.x_test
@@ -44,7 +46,9 @@ def train_seed(
     models = models or SeededModel(hyperparameters, x_fit.shape[1], num_classes, rate)
     model = models.for_seed(seed)
     label = f"variant {hyperparameters.variant_id} seed {seed}"
-    epoch_log = EpochLog(label, hyperparameters.epochs, log)
+    if clock is not None:
+        label += f" ({clock.start_seed()})"
+    epoch_log = EpochLog(label, hyperparameters.epochs, log, clock)
     log(
         f"{label}: training {'-'.join(map(str, hyperparameters.hidden)) or 'no hidden layer'} "
         f"on {len(x_fit)} examples, validating on {len(x_val)}"

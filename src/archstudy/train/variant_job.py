@@ -10,7 +10,7 @@ from typing import Any
 
 from archstudy.atomic import write_text
 from archstudy.config.hyperparameters import Hyperparameters
-from archstudy.train.callbacks import Log
+from archstudy.train.callbacks import JobClock, Log
 from archstudy.train.inputs import Inputs, load_inputs
 from archstudy.train.seeded_model import SeededModel, training_rate
 from archstudy.train.training import RUN_FILES, train_seed
@@ -50,10 +50,12 @@ def train_variant(
     inputs: Inputs | None = None
     models: SeededModel | None = None
     for seed in seeds:
-        final = seed_dir(variant_dir, seed)
-        if is_complete(final):
+        if is_complete(seed_dir(variant_dir, seed)):
             log(f"variant {hyperparameters.variant_id} seed {seed}: already trained, kept")
-            continue
+    todo = [seed for seed in seeds if not is_complete(seed_dir(variant_dir, seed))]
+    clock = JobClock(len(todo), hyperparameters.epochs)
+    for seed in todo:
+        final = seed_dir(variant_dir, seed)
         partial = variant_dir / f".seed{seed}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         inputs = inputs or load_inputs(hyperparameters, data_path)
@@ -63,7 +65,9 @@ def train_variant(
             inputs.num_classes,
             training_rate(hyperparameters, learning_rate),
         )
-        train_seed(hyperparameters, inputs, seed, partial, runtime, log, learning_rate, models)
+        train_seed(
+            hyperparameters, inputs, seed, partial, runtime, log, learning_rate, models, clock
+        )
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     summary = {

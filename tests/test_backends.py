@@ -1,0 +1,115 @@
+"""Keras backends: part of a run's identity, chosen per job, deterministic, no TensorFlow."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from needs import need
+
+from archstudy.config import hyperparameters as hyperparameters_module
+from archstudy.config.plan import build_plan
+from archstudy.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = {"studies": {"s": {"variants": {"v": {"hidden": [8]}}}}}
+
+
+def variant(config=STUDY):
+    (settings,) = build_plan(config).hyperparameters.values()
+    return settings
+
+
+def test_the_backend_is_part_of_a_runs_identity(monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    default = variant()
+    assert default.backend == "tensorflow"
+    jax = variant({**STUDY, "backend": "jax"})
+    torch = variant({**STUDY, "backend": "torch"})
+    assert len({default.variant_id, jax.variant_id, torch.variant_id}) == 3
+    # TensorFlow, the default, is left out of the id: runs trained before backends were part of
+    # it keep their folders.
+    assert variant({**STUDY, "backend": "tensorflow"}).variant_id == default.variant_id
+    values = default.to_json()
+    del values["backend"]
+    assert type(default).from_json(values).variant_id == default.variant_id
+
+
+def test_keras_backend_variable_chooses_unless_the_config_does(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert variant().backend == "jax"
+    assert variant({**STUDY, "backend": "torch"}).backend == "torch"
+    monkeypatch.setenv("KERAS_BACKEND", "theano")
+    with pytest.raises(ConfigError, match="backend: 'theano' .from KERAS_BACKEND. is not a Keras"):
+        variant()
+
+
+def test_bumping_the_trainer_version_renames_every_run(monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    before = {variant().variant_id, variant({**STUDY, "backend": "jax"}).variant_id}
+    monkeypatch.setattr(hyperparameters_module, "TRAINER_VERSION", 2)
+    after = {variant().variant_id, variant({**STUDY, "backend": "jax"}).variant_id}
+    assert len(after) == 2 and not before & after
+
+
+def run_job(backend: str, workdir: Path, *mode: str) -> dict:
+    workdir.mkdir()
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")]),
+    }
+    environment.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "backend_job.py"), backend, str(workdir), *mode],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((workdir / "job.json").read_text())
+
+
+def results(workdir: Path) -> dict[str, object]:
+    """Everything a run computed: metrics but wall time and host, history but seconds."""
+    found: dict[str, object] = {}
+    for seed_dir in sorted(workdir.glob("runs/*/seed*")):
+        metrics = json.loads((seed_dir / "metrics.json").read_text())
+        del metrics["train_seconds"], metrics["runtime"]
+        history = (seed_dir / "history.csv").read_text().splitlines()
+        found[seed_dir.name] = (
+            metrics,
+            [line.rsplit(",", 1)[0] for line in history],
+            (seed_dir / "test_probabilities.npy").read_bytes(),
+        )
+    return found
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_a_job_on_another_backend_is_deterministic_and_leaves_tensorflow_out(backend, tmp_path):
+    need(
+        importlib.util.find_spec(backend) is not None,
+        f"Keras backend {backend} is not installed (make setup BACKEND={backend})",
+    )
+    alone = run_job(backend, tmp_path / "alone")
+    assert not alone["tensorflow"]
+    # In another process, and with TensorFlow imported and seeded as Keras does wherever it is
+    # installed: the same bytes.
+    beside = run_job(backend, tmp_path / "beside", "with-tensorflow")
+    assert beside["tensorflow"] == (importlib.util.find_spec("tensorflow") is not None)
+    first, second = results(tmp_path / "alone"), results(tmp_path / "beside")
+    assert set(first) == {"seed0", "seed1"} and first == second
+    (metrics, _, seed0), (_, _, seed1) = first["seed0"], first["seed1"]
+    assert metrics["hyperparameters"]["backend"] == backend
+    assert seed0 != seed1  # the seed matters
+    probabilities = np.load(next((tmp_path / "alone").glob("runs/*/seed0/test_probabilities.npy")))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    # Progress: seed k of n and, once an epoch is measured, the job's time left.
+    assert any("seed 1 (2 of 2) epoch 1/2" in line for line in alone["log"])
+    assert any("left in this job" in line for line in alone["log"])
