@@ -10,7 +10,7 @@ rule aggregate_study:
     log:
         "logs/aggregate_study/{study}.log",
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     params:
         members=get_study_members,
     script:
@@ -38,7 +38,7 @@ rule plot_study:
     log:
         "logs/plot_study/{study}.log",
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     script:
         "../scripts/plot_study.py"
 
@@ -56,6 +56,6 @@ rule plot_dataset:
     log:
         "logs/plot_dataset/{dataset}.log",
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     script:
         "../scripts/plot_dataset.py"

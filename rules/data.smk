@@ -12,7 +12,7 @@ rule download_dataset:
     log:
         "logs/download_dataset/{dataset}.log",
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     params:
         mirrors=PLAN.data["mirrors"],
         local_dir=PLAN.data["local_dir"],
@@ -29,6 +29,6 @@ rule prepare_dataset:
     log:
         "logs/prepare_dataset/{dataset}.log",
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     script:
         "../scripts/prepare_dataset.py"

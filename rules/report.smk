@@ -16,7 +16,7 @@ rule render_report:
     log:
         "logs/render_report/report.log",
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     params:
         studies=get_report_studies,
         title=PLAN.report["title"],

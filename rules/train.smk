@@ -23,7 +23,7 @@ rule lr_range_test:
         "logs/lr_range_test/{variant_id}.log",
     priority: TRAINING_PRIORITY
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     threads: 1
     params:
         hyperparameters=get_hyperparameters,
@@ -40,7 +40,7 @@ rule train_variant:
         "logs/train_variant/{variant_id}.log",
     priority: TRAINING_PRIORITY
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     threads: 1
     params:
         hyperparameters=get_hyperparameters,
