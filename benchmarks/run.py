@@ -43,6 +43,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import backends  # noqa: E402  (benchmarks/backends.py: per-backend rows)
+
 WORKER = Path(__file__).resolve().parent / "worker.py"
 DEFAULT_OUTPUT = ROOT / "BENCHMARKS.md"
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -998,8 +1001,8 @@ def parse_arguments(argv: Sequence[str] | None) -> Settings:
     )
     parser.add_argument(
         "--sections",
-        default="per-step,levers,study",
-        help="comma-separated sections: per-step, levers, study (the default), and "
+        default="per-step,backends,levers,study",
+        help="comma-separated sections: per-step, backends, levers, study (the default), and "
         "notebook-001 (the notebook 001 study on real MNIST, about 25 min more)",
     )
     parser.add_argument(
@@ -1015,13 +1018,16 @@ def parse_arguments(argv: Sequence[str] | None) -> Settings:
     )
     args = parser.parse_args(argv)
     sections = {part.strip() for part in args.sections.split(",") if part.strip()}
-    unknown = sections - {"per-step", "levers", "study", "notebook-001"}
+    unknown = sections - {"per-step", "backends", "levers", "study", "notebook-001"}
     if unknown:
         parser.error(
-            f"unknown section(s) {sorted(unknown)}; accepted: per-step, levers, study, notebook-001"
+            f"unknown section(s) {sorted(unknown)}; accepted: per-step, backends, levers, "
+            "study, notebook-001"
         )
     if args.quick:
         sections -= {"study", "notebook-001"}
+        if args.sections == parser.get_default("sections"):
+            sections.discard("backends")  # a smoke test: backends only when asked for
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="archstudy-benchmark-"))
     workdir.mkdir(parents=True, exist_ok=True)
     return Settings(
@@ -1088,6 +1094,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             notebook_001,
             n_fit,
         )
+        if "backends" in settings.sections:
+            # Per-backend rows (benchmarks/backends.py); in quick mode only when asked for.
+            chosen = cases[:1] if settings.quick else cases[:3]
+            rows = backends.measure(
+                settings.workdir, data, chosen, settings.threads, settings.repeats,
+                lambda message: say(settings, message),
+            )  # fmt: skip
+            section += backends.render(rows, settings.threads)
         write_results(settings.output, section)
         print(section)
         say(settings, f"results added to {settings.output}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from needs import need
+from workflow_support import copy_workflow, run_snakemake, tiny_config
 
 from archstudy.config import hyperparameters as hyperparameters_module
 from archstudy.config.plan import build_plan
@@ -113,3 +114,51 @@ def test_a_job_on_another_backend_is_deterministic_and_leaves_tensorflow_out(bac
     # Progress: seed k of n and, once an epoch is measured, the job's time left.
     assert any("seed 1 (2 of 2) epoch 1/2" in line for line in alone["log"])
     assert any("left in this job" in line for line in alone["log"])
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_tiny_workflow_trains_and_reports_on_the_backend(backend, tmp_path):
+    need(
+        importlib.util.find_spec(backend) is not None,
+        f"Keras backend {backend} is not installed (make setup BACKEND={backend})",
+    )
+    config = tiny_config(backend=backend)
+    workdir = copy_workflow(tmp_path, config)
+    result = run_snakemake(workdir, "--configfile", "study.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (workdir / "results/report/report.html").is_file()
+    # The runs are this backend's own: ids of its plan, not those of the TensorFlow runs.
+    planned = set(build_plan(config).hyperparameters)
+    assert {path.name for path in (workdir / "results/runs").iterdir()} == planned
+    assert not planned & set(build_plan(tiny_config(backend="tensorflow")).hyperparameters)
+    for metrics_file in (workdir / "results/runs").glob("*/seed*/metrics.json"):
+        metrics = json.loads(metrics_file.read_text())
+        assert metrics["runtime"]["backend"] == metrics["hyperparameters"]["backend"] == backend
+    # Each training job says which seed of how many it trains, and the time left.
+    for log in (workdir / "logs/train_variant").glob("*.log"):
+        text = log.read_text()
+        assert "seed 0 (1 of 2) epoch 1/1" in text and "seed 1 (2 of 2) epoch 1/1" in text
+        assert "left in this job" in text
+
+
+def test_gpu_check_runs_anywhere_with_quick(tmp_path):
+    """benchmarks/gpu_check.py, meant for a GPU machine, runs on this CPU in its quick form."""
+    need(
+        importlib.util.find_spec("jax") is not None, "JAX is not installed (make setup BACKEND=jax)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    environment.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "backend jax" in out and "| per-step 784-300-100-10, synthetic | 1024 |" in out
+    assert "| w32 (32), synthetic | 2 | 1 |" in out
+    assert "GPU used: NO" in out  # no GPU here, and the check says so
