@@ -14,7 +14,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # The trainer's version, part of every variant id once above 1. Bump it in the same commit as
 # a change to src/archstudy/train that alters what a run computes (its numbers, not only its
 # speed or its log lines): every variant id changes, so new runs are trained into new folders
-# and never mix with runs of the old code (docs/config.md, "What identifies a run").
+# and never mix with runs of the old code (README, "Backends").
 TRAINER_VERSION = 1
 
 
