@@ -208,9 +208,11 @@ def render(rows: list[dict[str, Any]], threads: int) -> str:
         f"backend, {threads} thread(s), one worker process per backend and measurement, set "
         "up as a workflow job (`configure_process`, `quick_imports`): TensorFlow with its "
         "StepLoop, JAX with `steps_per_execution`, PyTorch one step per call. Seconds per "
-        "epoch include validation; the first epoch also compiles. Job start-up: seconds to "
-        "import Keras and the trainer on that backend. Backends took turns in one run on a "
-        "machine that other processes may share: compare the ratios within this run.",
+        "epoch include validation; the first epoch also compiles. CPU seconds: the whole "
+        "`train_seed` call (compilation, evaluation and saving included, all threads) per "
+        "epoch. Job start-up: seconds to import Keras and the trainer on that backend. "
+        "Backends took turns in one run on a machine that other processes may share: "
+        "compare the ratios within this run.",
         "",
         *table(rows),
     ]

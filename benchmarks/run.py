@@ -1084,6 +1084,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             study = measure_study(settings, config, "study")
         if "notebook-001" in settings.sections:
             notebook_001 = measure_study(settings, NOTEBOOK_001, "notebook-001", cores=("all",))
+        backend_rows = None
+        if "backends" in settings.sections:
+            # Per-backend rows (benchmarks/backends.py); in quick mode only when asked for.
+            chosen = cases[:1] if settings.quick else cases[:3]
+            backend_rows = backends.measure(
+                settings.workdir, data, chosen, settings.threads, settings.repeats,
+                lambda message: say(settings, message),
+            )  # fmt: skip
         section = render_section(
             settings,
             started,
@@ -1094,14 +1102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             notebook_001,
             n_fit,
         )
-        if "backends" in settings.sections:
-            # Per-backend rows (benchmarks/backends.py); in quick mode only when asked for.
-            chosen = cases[:1] if settings.quick else cases[:3]
-            rows = backends.measure(
-                settings.workdir, data, chosen, settings.threads, settings.repeats,
-                lambda message: say(settings, message),
-            )  # fmt: skip
-            section += backends.render(rows, settings.threads)
+        if backend_rows is not None:
+            section += backends.render(backend_rows, settings.threads)
         write_results(settings.output, section)
         print(section)
         say(settings, f"results added to {settings.output}")
