@@ -3,8 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 CORES ?= all
 CONFIG ?= config/config.yaml
+# Keras backend: tensorflow (installed always, the default), jax or torch. `make setup
+# BACKEND=jax` installs it, `make report BACKEND=jax` trains on it; CI installs several for
+# the tests with BACKEND=jax,torch.
+BACKEND ?=
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+comma := ,
+empty :=
+space := $(empty) $(empty)
+EXTRAS := $(subst $(space),$(comma),$(strip test dev $(filter jax torch,$(subst $(comma), ,$(BACKEND)))))
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+# The report's runs train on BACKEND when it names one backend, else on the config's or
+# KERAS_BACKEND's choice (TensorFlow by default).
+RUN_BACKEND := $(if $(filter tensorflow jax torch,$(BACKEND)),KERAS_BACKEND=$(BACKEND) )
 
 .PHONY: setup report dry-run screenshot test unit lint clean lock
 
@@ -12,7 +23,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -21,12 +32,12 @@ setup: $(STAMP)
 # config mistake is reported with its line, column or key path before anything runs).
 report: $(STAMP)
 	$(BIN)/archstudy check $(CONFIG)
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	$(RUN_BACKEND)$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
 
 # Shows what would run, without running it.
 dry-run: $(STAMP)
 	$(BIN)/archstudy check $(CONFIG)
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --dry-run
+	$(RUN_BACKEND)$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --dry-run
 
 # docs/report-screenshot.png: the first screen of the built report, in headless Chromium.
 screenshot: $(STAMP)
@@ -53,5 +64,6 @@ clean:
 
 # Re-pins constraints.txt from the current environment (after changing pyproject.toml).
 lock: $(STAMP)
-	{ head -n 2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	{ head -n 3 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable \
+	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt

@@ -35,6 +35,7 @@ from pathlib import Path
 
 # benchmarks/ is a folder of scripts; its modules import as the `benchmarks` package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import backends  # noqa: E402  (per-backend rows)
 from benchmarks.common import (  # noqa: E402
     DEFAULT_DATA,
     DEFAULT_OUTPUT,
@@ -92,8 +93,8 @@ def parse_arguments(argv: Sequence[str] | None) -> Settings:
     )
     parser.add_argument(
         "--sections",
-        default="per-step,levers,study",
-        help="comma-separated sections: per-step, levers, study (the default), and "
+        default="per-step,backends,levers,study",
+        help="comma-separated sections: per-step, backends, levers, study (the default), and "
         "notebook-001 (the notebook 001 study on real MNIST, about 25 min more)",
     )
     parser.add_argument(
@@ -109,13 +110,16 @@ def parse_arguments(argv: Sequence[str] | None) -> Settings:
     )
     args = parser.parse_args(argv)
     sections = {part.strip() for part in args.sections.split(",") if part.strip()}
-    unknown = sections - {"per-step", "levers", "study", "notebook-001"}
+    unknown = sections - {"per-step", "backends", "levers", "study", "notebook-001"}
     if unknown:
         parser.error(
-            f"unknown section(s) {sorted(unknown)}; accepted: per-step, levers, study, notebook-001"
+            f"unknown section(s) {sorted(unknown)}; accepted: per-step, backends, levers, "
+            "study, notebook-001"
         )
     if args.quick:
         sections -= {"study", "notebook-001"}
+        if args.sections == parser.get_default("sections"):
+            sections.discard("backends")  # a smoke test: backends only when asked for
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="archstudy-benchmark-"))
     workdir.mkdir(parents=True, exist_ok=True)
     return Settings(
@@ -172,6 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             study = measure_study(settings, config, "study")
         if "notebook-001" in settings.sections:
             notebook_001 = measure_study(settings, NOTEBOOK_001, "notebook-001", cores=("all",))
+        backend_rows = None
+        if "backends" in settings.sections:
+            # Per-backend rows (benchmarks/backends.py); in quick mode only when asked for.
+            chosen = cases[:1] if settings.quick else cases[:3]
+            backend_rows = backends.measure(
+                settings.workdir,
+                data,
+                chosen,
+                settings.threads,
+                settings.repeats,
+                lambda message: say(settings, message),
+            )
         section = render_section(
             settings,
             started,
@@ -182,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             notebook_001,
             n_fit,
         )
+        if backend_rows is not None:
+            section += backends.render(backend_rows, settings.threads)
         write_results(settings.output, section)
         print(section)
         say(settings, f"results added to {settings.output}")

@@ -10,7 +10,7 @@ Styles (each job's "style"):
   (`X / 255.`), a Sequential model with a Flatten layer, `compile`/`fit` with every default
   (progress bar included; the driver sends this process's output to a log file).
 - "trainer": the project's real code path. `archstudy.config.build_plan` resolves the
-  hyperparameters, `archstudy.train.training.load_inputs` prepares float32 arrays once, and
+  hyperparameters, `archstudy.train.inputs.load_inputs` prepares float32 arrays once, and
   `archstudy.train.training.train_seed` trains, evaluates and saves exactly as the workflow does.
   `keras.Model.fit` is wrapped (not replaced) to time the call train_seed makes.
 - levers: "notebook" jobs with a "lever" mapping, one speed setting changed at a time.
@@ -318,8 +318,9 @@ def trainer_hyperparameters(case: dict[str, Any], n_train: int) -> Any:
 
 def trainer_run(case: dict[str, Any], seed: int, data_path: str, workdir: Path) -> None:
     """train_seed on the prepared dataset: the code path every workflow job runs."""
+    from archstudy.train.inputs import load_inputs
     from archstudy.train.runtime import describe_runtime
-    from archstudy.train.training import load_inputs, train_seed
+    from archstudy.train.training import train_seed
 
     n_train = len(np.load(data_path)["y_train"])
     hyperparameters = trainer_hyperparameters(case, n_train)

@@ -13,7 +13,7 @@ rule aggregate_study:
     benchmark:
         layout.job_resources("aggregate_study", "{study}")
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     params:
         members=get_study_members,
         runs_root=layout.RUNS_ROOT,
@@ -45,7 +45,7 @@ rule plot_study:
     benchmark:
         layout.job_resources("plot_study", "{study}")
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     script:
         "../scripts/plot_study.py"
 
@@ -65,6 +65,6 @@ rule plot_dataset:
     benchmark:
         layout.job_resources("plot_dataset", "{dataset}")
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     script:
         "../scripts/plot_dataset.py"

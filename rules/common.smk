@@ -13,7 +13,7 @@ from snakemake.utils import min_version, validate
 # second checkout run with the same environment would run the installed checkout's code.
 # Where an executor does not pass the environment on, scripts/archstudy, a link to
 # src/archstudy, still finds it (Snakemake appends a script's folder to sys.path), also inside
-# the environments `--sdm conda` builds from environment.yml.
+# the environments `--sdm conda` builds from rules/envs/jobs.yml.
 PACKAGE_SOURCE = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, PACKAGE_SOURCE)
 PYTHON_PATH = [PACKAGE_SOURCE, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]

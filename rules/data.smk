@@ -14,7 +14,7 @@ rule download_dataset:
     benchmark:
         layout.job_resources("download_dataset", "{dataset}")
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     params:
         mirrors=PLAN.data["mirrors"],
         local_dir=PLAN.data["local_dir"],
@@ -33,6 +33,6 @@ rule prepare_dataset:
     benchmark:
         layout.job_resources("prepare_dataset", "{dataset}")
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     script:
         "../scripts/prepare_dataset.py"

@@ -19,7 +19,7 @@ rule render_report:
     benchmark:
         layout.job_resources("render_report", "report")
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     params:
         studies=get_report_studies,
         datasets=get_report_datasets,

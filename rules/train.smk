@@ -19,7 +19,7 @@ rule lr_range_test:
         layout.job_resources("lr_range_test", "{variant_id}")
     priority: get_training_priority
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     threads: 1
     params:
         hyperparameters=get_hyperparameters,
@@ -59,7 +59,7 @@ rule train_variant:
         layout.job_resources("train_variant", "{variant_id}")
     priority: get_training_priority
     conda:
-        "../environment.yml"
+        "envs/jobs.yml"
     threads: 1
     params:
         hyperparameters=get_hyperparameters,

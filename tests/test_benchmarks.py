@@ -149,7 +149,8 @@ def write_synthetic(path: Path) -> Path:
 
 def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
     from archstudy.config.plan import build_plan
-    from archstudy.train.training import load_inputs, train_seed
+    from archstudy.train.inputs import load_inputs
+    from archstudy.train.training import train_seed
 
     # Dropout and batch normalisation too: their random masks and moving statistics must
     # follow the same sequence whether steps run one per call or many.
@@ -179,12 +180,12 @@ def train_once(data: Path, run_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def test_steps_per_call_change_nothing_that_is_computed(tmp_path, monkeypatch):
-    from archstudy.train import training
+    from archstudy.train import seeded_model
 
-    assert training.STEPS_PER_CALL > 1
+    assert seeded_model.STEPS_PER_CALL > 1
     data = write_synthetic(tmp_path / "data.npz")
     fast_history, fast_probabilities = train_once(data, tmp_path / "fast")
-    monkeypatch.setattr(training, "STEPS_PER_CALL", 1)
+    monkeypatch.setattr(seeded_model, "STEPS_PER_CALL", 1)
     slow_history, slow_probabilities = train_once(data, tmp_path / "slow")
     # 90 training steps per epoch: the fast run makes 2 calls (64 + 26 steps), the slow 90.
     pd.testing.assert_frame_equal(fast_history, slow_history)

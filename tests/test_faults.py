@@ -330,7 +330,7 @@ def _train_in_step(tmp_path: Path, variant_dir: Path, data: Path) -> None:
 
     from archstudy.logs import step
     from archstudy.train.learning_rate import training_rate
-    from archstudy.train.training import train_variant
+    from archstudy.train.variant_job import train_variant
 
     with step(tmp_path / "train.log", "train_variant") as log:
         train_variant(

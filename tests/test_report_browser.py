@@ -13,6 +13,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from browser import PageReport, find_chromium, inspect_page
+from needs import need
 from report_fixture import STUDIES, XSS_TITLE, XSS_VARIANT, build_report
 
 from archstudy.aggregate.study_files import read_table
@@ -37,11 +38,15 @@ REPORT_HEADINGS = (
     "Configuration",
 )
 SCREEN = (1280, 900)
-needs_chromium = pytest.mark.skipif(
-    find_chromium() is None,
-    reason="Chromium is not installed (Debian: apt-get install chromium); "
-    "the HTML report cannot be opened as a reader would",
+CHROMIUM_MISSING = (
+    "Chromium is not installed (Debian: apt-get install chromium); "
+    "the HTML report cannot be opened as a reader would"
 )
+
+
+@pytest.fixture
+def needs_chromium() -> None:
+    need(find_chromium() is not None, CHROMIUM_MISSING)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +56,7 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def page(report_dir: Path) -> PageReport:
-    if find_chromium() is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    need(find_chromium() is not None, CHROMIUM_MISSING)
     screenshot = report_dir / "screenshot.png"
     seen = inspect_page(report_dir / "report.html", screenshot, width=SCREEN[0], height=SCREEN[1])
     # CI may collect the screenshot as an artifact.
@@ -71,7 +75,7 @@ def anchor(study: str) -> str:
     return f"study-{study}"
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_page_loads_without_console_errors_or_broken_images(page: PageReport) -> None:
     assert page.console_errors == ()
     assert page.broken_images == ()
@@ -80,7 +84,7 @@ def test_page_loads_without_console_errors_or_broken_images(page: PageReport) ->
     assert page.images == len(STUDIES) + 1
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_every_study_section_and_table_is_there(page: PageReport) -> None:
     ids = set(page.ids)
     for study in STUDIES:
@@ -94,7 +98,7 @@ def test_every_study_section_and_table_is_there(page: PageReport) -> None:
     assert page.tables == page.sortable_tables >= 7 * len(STUDIES)
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_markup_in_titles_and_names_is_shown_as_text(page: PageReport, report_dir: Path) -> None:
     assert XSS_TITLE in page.text
     assert XSS_VARIANT in page.text
@@ -104,7 +108,7 @@ def test_markup_in_titles_and_names_is_shown_as_text(page: PageReport, report_di
     assert "&lt;script&gt;window.xssTitle" in html
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_flagged_runs_are_marked_for_the_reader(page: PageReport) -> None:
     assert "Warning: unstable: 1 of 3 seeds diverged" in page.text
     assert "Warning: exploded: every seed diverged" in page.text
@@ -113,7 +117,7 @@ def test_flagged_runs_are_marked_for_the_reader(page: PageReport) -> None:
     assert "1/3 seeds diverged" in page.text
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_screenshot_is_the_first_screen(page: PageReport, report_dir: Path) -> None:
     png = (report_dir / "screenshot.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -141,11 +145,11 @@ def test_pdf_has_every_heading_variant_and_number(report_dir: Path) -> None:
     assert f"{pages} / {pages}" in reader.pages[-1].extract_text()
 
 
-@pytest.mark.skipif(
-    shutil.which("pdftoppm") is None,
-    reason="pdftoppm is not installed (Debian: apt-get install poppler-utils)",
-)
 def test_pdf_pages_render_to_images(report_dir: Path, tmp_path: Path) -> None:
+    need(
+        shutil.which("pdftoppm") is not None,
+        "pdftoppm is not installed (Debian: apt-get install poppler-utils)",
+    )
     subprocess.run(
         ["pdftoppm", "-png", "-r", "30", str(report_dir / "report.pdf"), str(tmp_path / "page")],
         check=True,
@@ -159,7 +163,7 @@ def test_pdf_pages_render_to_images(report_dir: Path, tmp_path: Path) -> None:
         assert image.stat().st_size > 1000  # more than a blank page
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_console_errors_and_broken_images_are_caught(tmp_path: Path) -> None:
     page = tmp_path / "broken.html"
     page.write_text(
@@ -235,7 +239,7 @@ SORT_BY_TEST_ACCURACY = """(() => {
 })()"""
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_clicking_a_header_sorts_by_the_mean(report_dir: Path) -> None:
     seen = inspect_page(report_dir / "report.html", script=SORT_BY_TEST_ACCURACY)
     summary = read_table(report_dir.parent / "studies" / "width" / "summary.csv")

@@ -103,6 +103,7 @@ def test_gpu_profile_is_the_slurm_profile_plus_a_gpu_for_training():
     cpu = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     gpu = yaml.safe_load((ROOT / "profiles/slurm-gpu/config.yaml").read_text())
     assert gpu["set-resources"]["train_variant"].pop("gpu") == 1
+    assert gpu.pop("config") == {"backend": "jax"}
     assert gpu == cpu
 
 

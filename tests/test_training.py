@@ -1,4 +1,4 @@
-"""Tests for archstudy.train.training: per-seed files, resuming after crashes, and determinism."""
+"""Tests for archstudy.train.training and variant_job: per-seed files, resuming, determinism."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class Log(list):
 
 
 def train(variant_dir: Path, data_path: Path, seeds: list[int], log: Log | None = None) -> Log:
-    from archstudy.train.training import train_variant
+    from archstudy.train.variant_job import train_variant
 
     log = Log() if log is None else log
     train_variant(
@@ -184,7 +184,7 @@ def test_saved_model_reproduces_test_probabilities(trained, data_path):
 
 
 def test_second_call_does_not_retrain(trained, data_path, tmp_path, monkeypatch):
-    from archstudy.train import training
+    from archstudy.train import variant_job
 
     variant_dir = tmp_path / HYPERPARAMETERS.variant_id
     shutil.copytree(trained, variant_dir)
@@ -195,7 +195,7 @@ def test_second_call_does_not_retrain(trained, data_path, tmp_path, monkeypatch)
     def fail(*args, **kwargs):
         raise AssertionError("train_seed called for a seed already trained")
 
-    monkeypatch.setattr(training, "train_seed", fail)
+    monkeypatch.setattr(variant_job, "train_seed", fail)
     log = train(variant_dir, data_path, [0, 1])
     after = {
         seed: (variant_dir / f"seed{seed}" / "metrics.json").stat().st_mtime_ns for seed in (0, 1)
@@ -249,7 +249,7 @@ def test_different_seeds_give_different_predictions(trained):
 
 
 def test_diverging_run_is_stopped_and_marked(data_path, tmp_path):
-    from archstudy.train.training import train_variant
+    from archstudy.train.variant_job import train_variant
 
     exploding = dataclasses.replace(
         HYPERPARAMETERS,
@@ -285,7 +285,7 @@ def test_a_seed_trained_after_others_in_one_job_equals_it_trained_alone(
     data_path, tmp_path, changes
 ):
     """One compiled model serves a job's seeds; each seed still starts as a fresh model would."""
-    from archstudy.train.training import train_variant
+    from archstudy.train.variant_job import train_variant
 
     variant = dataclasses.replace(HYPERPARAMETERS, **changes)
     together, alone = tmp_path / "together", tmp_path / "alone"
@@ -322,7 +322,8 @@ def test_a_seed_trained_after_others_in_one_job_equals_it_trained_alone(
 
 
 def test_one_compiled_model_serves_every_seed(data_path):
-    from archstudy.train.training import SeededModel, load_inputs
+    from archstudy.train.inputs import load_inputs
+    from archstudy.train.seeded_model import SeededModel
 
     inputs = load_inputs(HYPERPARAMETERS, data_path)
     models = SeededModel(HYPERPARAMETERS, inputs.x_fit.shape[1], inputs.num_classes, 0.01)

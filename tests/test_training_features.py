@@ -15,9 +15,10 @@ from factories import hyperparameters
 from archstudy.config.hyperparameters import EarlyStopping, LRRangeTest, StopBelow
 from archstudy.config.plan import build_plan
 from archstudy.plots.lr_range import plot_lr_range
+from archstudy.train.inputs import Inputs
 from archstudy.train.lr_range import choose_rate, lr_range_test
 from archstudy.train.models import build_model, build_optimizer, count_parameters
-from archstudy.train.training import Inputs, train_seed
+from archstudy.train.training import train_seed
 
 BASE = hyperparameters(
     hidden=(16, 8),

@@ -9,6 +9,13 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 REGULARIZERS = ("kernel_l1", "kernel_l2", "bias_l1", "bias_l2", "activity_l1", "activity_l2")
+# Keras backends a run can train on (KERAS_BACKEND names); the first is the default.
+BACKENDS = ("tensorflow", "jax", "torch")
+# The trainer's version, part of every variant id once above 1. Bump it in the same commit as
+# a change to src/archstudy/train that alters what a run computes (its numbers, not only its
+# speed or its log lines): every variant id changes, so new runs are trained into new folders
+# and never mix with runs of the old code (README, "Backends").
+TRAINER_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class Hyperparameters:
     early_stopping: EarlyStopping | None = None
     stop_below: StopBelow | None = None
     lr_range_test: LRRangeTest | None = None
+    # Not a network setting, but it changes a run's numbers: part of the id unless the default.
+    backend: str = BACKENDS[0]
 
     @property
     def variant_id(self) -> str:
@@ -82,6 +91,8 @@ class Hyperparameters:
         for field in fields(self):
             if field.default is not MISSING and getattr(self, field.name) == field.default:
                 del values[field.name]
+        if TRAINER_VERSION != 1:
+            values["trainer_version"] = TRAINER_VERSION
         canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

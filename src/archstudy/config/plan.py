@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import itertools
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from archstudy.config.bounds import check_bounds
 from archstudy.config.budget import check_limits
 from archstudy.config.hyperparameters import (
+    BACKENDS,
     REGULARIZERS,
     EarlyStopping,
     Hyperparameters,
@@ -151,7 +153,9 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tuple[int, ...]]:
+def _resolve(
+    values: Mapping[str, Any], where: str, backend: str = BACKENDS[0]
+) -> tuple[Hyperparameters, tuple[int, ...]]:
     """Turn merged settings into Hyperparameters, checking what the schema cannot."""
     hidden = tuple(int(size) for size in values["hidden"])
     activation = values["activation"]
@@ -197,6 +201,7 @@ def _resolve(values: Mapping[str, Any], where: str) -> tuple[Hyperparameters, tu
             _nested(StopBelow, values["stop_below"]) if values["stop_below"] is not None else None
         ),
         lr_range_test=_nested(LRRangeTest, lr_range) if lr_range is not None else None,
+        backend=backend,
     )
     if hyperparameters.momentum and hyperparameters.optimizer == "adam":
         raise ConfigError(
@@ -255,6 +260,18 @@ def _check_folder_names(names: Sequence[str]) -> None:
         seen[folded] = name
 
 
+def resolve_backend(configured: str | None) -> str:
+    """The Keras backend of every run: the config's `backend`, else KERAS_BACKEND, else TF."""
+    backend = configured or os.environ.get("KERAS_BACKEND") or BACKENDS[0]
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"invalid config: backend: {backend!r} (from "
+            f"{'the config' if configured else 'KERAS_BACKEND'}) is not a Keras backend "
+            f"(accepted: {', '.join(BACKENDS)})"
+        )
+    return backend
+
+
 def build_plan(config: Mapping[str, Any]) -> Plan:
     """Validate `config` and resolve every study into variants with stable identities."""
     check_bounds(config)
@@ -266,6 +283,7 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
     _check_sizes(config, limits)
 
     _check_folder_names(list(config["studies"]))
+    backend = resolve_backend(config.get("backend"))
     studies: dict[str, Study] = {}
     hyperparameters: dict[str, Hyperparameters] = {}
     seeds: dict[str, set[int]] = {}
@@ -289,7 +307,7 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
         for variant_name, overrides in declared.items():
             where = f"studies.{study_name}.variants.{variant_name}"
             merged = _layered(builtin, settings["defaults"], study.get("defaults", {}), overrides)
-            resolved, variant_seeds = _resolve(merged, where)
+            resolved, variant_seeds = _resolve(merged, where, backend)
             variant_id = resolved.variant_id
             hyperparameters[variant_id] = resolved
             seeds.setdefault(variant_id, set()).update(variant_seeds)

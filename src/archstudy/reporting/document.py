@@ -229,6 +229,13 @@ def _study_context(
     anchor = f"study-{study.name.lower().replace('.', '-')}"
     variants = _variant_rows(summary)
     figure_embed.mark_changed(variants, study.changed)
+    for row in variants:
+        # Each setting as the variants table shows it: bold where it differs from the defaults.
+        row["shown"] = {
+            column: (f"**{text}**" if column in row["changed"] else text)
+            for column in figure_embed.COLUMNS.values()
+            for text in [escape_markdown(row[column])]
+        }
     details = figure_embed.variant_details(study.tables_dir, variants, anchor, figures)
     return {
         "name": study.name,

@@ -102,7 +102,8 @@ def retrain(
 ) -> RecordedRun:
     """Train `run` again from its recorded hyperparameters into `scratch`; read it back."""
     # Imported here: Keras starts TensorFlow, which must see the thread settings first.
-    from archstudy.train.training import load_inputs, train_seed
+    from archstudy.train.inputs import load_inputs
+    from archstudy.train.training import train_seed
 
     recorded = read_run(run.folder).metrics
     hyperparameters = Hyperparameters.from_json(recorded["hyperparameters"])

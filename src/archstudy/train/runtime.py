@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 import platform
 import socket
@@ -11,12 +12,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from archstudy.errors import ArchstudyError
 
-def configure_process(threads: int) -> None:
-    """Size the math thread pools and quiet TensorFlow's start-up chatter.
+# What `make setup` installs for each backend besides the default (pyproject.toml extras).
+BACKEND_EXTRAS = {"jax": "jax", "torch": "torch"}
 
-    Must run before `import keras`: TensorFlow reads these variables once, when it starts.
+
+def configure_process(threads: int, backend: str | None = None) -> None:
+    """Choose the Keras backend, size the math thread pools, quiet TensorFlow's chatter.
+
+    Must run before `import keras`: Keras reads KERAS_BACKEND, and the backends read these
+    variables once, when they start.
     """
+    if backend is not None:
+        # The run's own backend (part of its identity), whatever the job's environment says.
+        os.environ["KERAS_BACKEND"] = backend
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        hide_tensorflow()
     threads = max(1, int(threads))
     for variable in (
         "TF_NUM_INTRAOP_THREADS",
@@ -31,6 +43,37 @@ def configure_process(threads: int) -> None:
         "TF_CPP_MIN_LOG_LEVEL", "2"
     )  # errors only, unless the user says otherwise
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    if os.environ.get("KERAS_BACKEND") == "jax" and threads == 1:
+        # XLA's CPU client otherwise runs its operations on a pool of one thread per core;
+        # jobs run side by side, one core each (BENCHMARKS.md).
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = (
+            f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+        )
+
+
+def hide_tensorflow() -> None:
+    """Keep TensorFlow out of a job on another backend: seconds of start-up it never uses.
+
+    Keras imports TensorFlow whenever it is installed, whatever the backend, to seed it
+    (`keras.utils.set_random_seed`) and to recognise its types when saving a model. Marked
+    missing (`sys.modules["tensorflow"] = None`), it is skipped as where it is not installed;
+    nothing a JAX or PyTorch run computes comes from it, so results are the same
+    (tests/test_backends.py trains both ways).
+    """
+    if "tensorflow" not in sys.modules:
+        sys.modules["tensorflow"] = None  # type: ignore[assignment]
+
+
+def require_backend(backend: str) -> None:
+    """Fail with one line when the run's backend is not installed in this environment."""
+    if importlib.util.find_spec(backend) is None:
+        extra = BACKEND_EXTRAS.get(backend, backend)
+        raise ArchstudyError(
+            f"backend {backend!r} is not installed in this environment (install it with "
+            f"`make setup BACKEND={extra}` or `pip install -c constraints.txt -e '.[{extra}]'`, "
+            f"or choose another backend: tensorflow, jax, torch)"
+        )
 
 
 # Keras imports scikit-learn (and with it SciPy) for its scikit-learn wrappers only, which
@@ -81,6 +124,10 @@ def describe_runtime(threads: int) -> dict[str, Any]:
         import jax
 
         devices = ", ".join(str(device) for device in jax.devices())
+    elif backend == "torch":
+        import torch
+
+        devices = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     return {
         "host": socket.gethostname(),
         "platform": platform.platform(),
