@@ -112,3 +112,37 @@ def write_prepared(
         class_names=np.array(class_names, dtype=np.str_),
     )
     return path
+
+
+# Images a network can learn: the training and fault tests train on them.
+N_TRAIN, N_TEST = 300, 100
+
+
+def synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Noise with a bright 5x5 block whose position encodes the label: easy to learn."""
+    images = rng.integers(0, 60, (len(labels), 28, 28), dtype=np.uint8)
+    for index, label in enumerate(labels):
+        row, column = divmod(int(label), 5)
+        images[index, 3 + 12 * row : 8 + 12 * row, 2 + 5 * column : 7 + 5 * column] = 255
+    return images
+
+
+def write_learnable(path: Path) -> Path:
+    """N_TRAIN and N_TEST synthetic images, prepared: a small network learns them in an epoch."""
+    rng = np.random.default_rng(0)
+    y_train = (np.arange(N_TRAIN) % 10).astype(np.uint8)
+    y_test = (np.arange(N_TEST) % 10).astype(np.uint8)
+    rng.shuffle(y_train)
+    x_train, x_test = synthetic_images(y_train, rng), synthetic_images(y_test, rng)
+    digits = [str(digit) for digit in range(10)]
+    return write_prepared(path, y_train, y_test, digits, x_train, x_test)
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """Anchors nested inside a variant's value, each level ten aliases of the one before:
+    a few hundred characters that expand to 10**levels values."""
+    text = "studies:\n  s:\n    variants:\n      v:\n"
+    text += "        hidden: [&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"
+    for level in range(1, levels):
+        text += f", &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]"
+    return text + "]\n"

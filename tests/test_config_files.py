@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import alias_bomb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,21 +138,11 @@ def test_any_variant_is_accepted_or_rejected_with_a_config_error(variant: dict[s
 # --- bounded YAML: what no honest config reaches is refused at once, with line and column ---
 
 
-def _alias_bomb(levels: int = 9) -> str:
-    """Anchors nested inside a variant's value, each level ten aliases of the one before:
-    a few hundred characters that expand to 10**levels values."""
-    text = "studies:\n  s:\n    variants:\n      v:\n"
-    text += "        hidden: [&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"
-    for level in range(1, levels):
-        text += f", &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]"
-    return text + "]\n"
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         pytest.param(
-            _alias_bomb(),
+            alias_bomb(),
             "line 5, column 227: aliases expand the document to more than 20,000 values",
             id="alias-bomb-in-variant",
         ),
@@ -229,7 +220,7 @@ def test_check_command_prints_the_plans_training_work(
 def test_check_command_refuses_an_alias_bomb_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    path = write(tmp_path, _alias_bomb())
+    path = write(tmp_path, alias_bomb())
     assert archstudy_main(["check", str(path)]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"archstudy: {path}: line 5, column 227: aliases expand")

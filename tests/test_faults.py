@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from factories import alias_bomb, hyperparameters, write_learnable
 from workflow_support import copy_workflow, run_snakemake, snakemake_command, tiny_config
 
 e2e = pytest.mark.e2e  # the tests that run the real workflow
@@ -118,10 +119,8 @@ def test_bad_config_stops_with_one_line_and_writes_nothing(case: str, tmp_path: 
 
 @e2e
 def test_alias_bomb_in_a_variant_is_refused_by_the_workflow(tmp_path: Path):
-    from test_config_files import _alias_bomb
-
     workdir = copy_workflow(tmp_path)
-    (workdir / "study.yaml").write_text(_alias_bomb())
+    (workdir / "study.yaml").write_text(alias_bomb())
     result = subprocess.run(
         snakemake_command("--configfile", "study.yaml", "--dry-run"),
         cwd=workdir,
@@ -324,10 +323,13 @@ def test_same_config_and_seed_give_byte_identical_results(uninterrupted: Path, t
 # --- faults inside a training job, without the workflow -----------------------------------
 
 
+# A small network that learns write_learnable's images in two epochs.
+HYPERPARAMETERS = hyperparameters(dataset="tiny", hidden=(16,), learning_rate=0.01, epochs=2)
+RUNTIME = {"device": "cpu", "threads": 1}
+
+
 def _train_in_step(tmp_path: Path, variant_dir: Path, data: Path) -> None:
     """A training job as the workflow's script runs it: inside `logs.step`."""
-    from test_training import HYPERPARAMETERS, RUNTIME
-
     from archstudy.logs import step
     from archstudy.train.learning_rate import training_rate
     from archstudy.train.variant_job import train_variant
@@ -347,9 +349,7 @@ def _train_in_step(tmp_path: Path, variant_dir: Path, data: Path) -> None:
 def test_a_full_disk_loses_no_finished_seed_and_says_so_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ):
-    from test_training import write_prepared
-
-    data = write_prepared(tmp_path / "tiny.npz")
+    data = write_learnable(tmp_path / "tiny.npz")
     variant_dir = tmp_path / "runs" / "variant"
     write_text = Path.write_text
 

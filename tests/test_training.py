@@ -11,17 +11,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import factories
 import numpy as np
 import pandas as pd
 import pytest
-from factories import hyperparameters
+from factories import N_TEST, N_TRAIN, hyperparameters, write_learnable
 
 from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.train import run_files
 from archstudy.train.models import count_parameters, flops_per_example
 
-N_TRAIN, N_TEST = 300, 100
 HYPERPARAMETERS = hyperparameters(dataset="tiny", hidden=(16,), learning_rate=0.01, epochs=2)
 RUNTIME = {"device": "cpu", "threads": 1}
 METRIC_KEYS = {
@@ -45,25 +43,6 @@ METRIC_KEYS = {
     "examples",
     "runtime",
 }
-
-
-def synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Noise with a bright 5x5 block whose position encodes the label: easy to learn."""
-    images = rng.integers(0, 60, (len(labels), 28, 28), dtype=np.uint8)
-    for index, label in enumerate(labels):
-        row, column = divmod(int(label), 5)
-        images[index, 3 + 12 * row : 8 + 12 * row, 2 + 5 * column : 7 + 5 * column] = 255
-    return images
-
-
-def write_prepared(path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    y_train = (np.arange(N_TRAIN) % 10).astype(np.uint8)
-    y_test = (np.arange(N_TEST) % 10).astype(np.uint8)
-    rng.shuffle(y_train)
-    x_train, x_test = synthetic_images(y_train, rng), synthetic_images(y_test, rng)
-    digits = [str(digit) for digit in range(10)]
-    return factories.write_prepared(path, y_train, y_test, digits, x_train, x_test)
 
 
 class Log(list):
@@ -91,7 +70,7 @@ def train(variant_dir: Path, data_path: Path, seeds: list[int], log: Log | None 
 
 @pytest.fixture(scope="module")
 def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_prepared(tmp_path_factory.mktemp("data") / "tiny.npz")
+    return write_learnable(tmp_path_factory.mktemp("data") / "tiny.npz")
 
 
 @pytest.fixture(scope="module")
