@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from paths import ROOT
 
 from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.config.plan import build_plan
@@ -26,8 +27,8 @@ from archstudy.train.run_files import (
 
 # The repository, and its report/ folder of templates and styles, which the workflow passes
 # to the package (the package never looks for them itself).
-REPOSITORY = Path(__file__).resolve().parents[1]
-REPORT_ASSETS = REPOSITORY / "report"
+REPOSITORY = ROOT
+REPORT_ASSETS = ROOT / "report"
 
 
 def hyperparameters(**changes: Any) -> Hyperparameters:

@@ -11,9 +11,9 @@ from types import ModuleType
 from typing import Any
 
 import yaml
+from paths import CONFIGS, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ROOT / "tests" / "configs" / "tiny.yaml"
+TINY = CONFIGS / "tiny.yaml"
 WORKFLOW_FILES = (
     "Snakefile",
     "rules",

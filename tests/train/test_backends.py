@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from needs import need
+from paths import ROOT
 from workflow_support import copy_workflow, run_snakemake, tiny_config
 
 from archstudy.config import hyperparameters as hyperparameters_module
 from archstudy.config.plan import build_plan
 from archstudy.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
 STUDY = {"studies": {"s": {"variants": {"v": {"hidden": [8]}}}}}
 
 

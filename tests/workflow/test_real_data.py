@@ -5,14 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from pathlib import Path
 
 import pytest
 from needs import need
+from paths import ROOT
 
 from archstudy.data.registry import DATASETS
 
-ROOT = Path(__file__).resolve().parents[1]
 # The project's shared folder beside the checkout; .ci/run names CI's copy, relative to ROOT.
 REAL_DATA = ROOT / os.environ.get("ARCHSTUDY_REAL_DATA", "../shared/data")
 

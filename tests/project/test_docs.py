@@ -1,10 +1,8 @@
 """Generated documentation stays in step with what it documents."""
 
-from pathlib import Path
+from paths import ROOT
 
 from archstudy.config.schema_docs import render
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_config_reference_matches_the_schema():

@@ -4,12 +4,9 @@ environment.yml is for development (everything but PyTorch); rules/envs/jobs.yml
 the workflow's jobs run, with the JAX backend, and none of the test or development tools.
 """
 
-from pathlib import Path
-
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
 
 
 def _normalise(name: str) -> str:

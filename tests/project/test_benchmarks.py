@@ -12,9 +12,9 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from paths import ROOT
 from workflow_support import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "benchmarks" / "run.py"
 SEPARATOR = re.compile(r"^\|(\s*:?-+:?\s*\|)+$")
 OLD_SECTION = "## 2000-01-01 00:00 UTC · full\n\nAn earlier run, kept as history.\n"

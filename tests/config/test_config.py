@@ -9,11 +9,11 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from paths import ROOT
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate as snakemake_validate
 
@@ -22,7 +22,6 @@ from archstudy.config.plan import build_plan, expand_grid
 from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_CONFIG = ROOT / "config" / "config.yaml"
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 

@@ -9,9 +9,9 @@ from types import ModuleType
 import pandas as pd
 import pytest
 import yaml
+from paths import ROOT
 from workflow_support import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "notebook_studies.py"
 
 

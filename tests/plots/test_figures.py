@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from paths import ROOT
 from PIL import Image
 from report_fixture import FixtureVariant, write_dataset, write_run
 
@@ -32,7 +33,7 @@ from archstudy.reporting.figure_embed import sweep_context
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PDF_TEXT_WIDTH_PT = 470  # A4 less the template's margins: wider figures would be shrunk
 SVG = "{http://www.w3.org/2000/svg}"
-STUDY_003 = Path(__file__).parents[1] / "config" / "studies" / "003_width_depth_batch_lr.yaml"
+STUDY_003 = ROOT / "config" / "studies" / "003_width_depth_batch_lr.yaml"
 
 
 def draw(tmp_path: Path, variants: list[FixtureVariant]) -> Path:

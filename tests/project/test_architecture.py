@@ -10,8 +10,8 @@ from pathlib import Path
 import jinja2
 import pytest
 from jinja2 import nodes
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "archstudy"
 STAGES = ("config", "data", "train", "aggregate", "plots", "reporting")
 # Support modules any stage may import; they import no stage. provenance (the report's
