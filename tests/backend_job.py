@@ -1,4 +1,4 @@
-"""A training job on one Keras backend, run by tests/test_backends.py in a fresh interpreter.
+"""A training job on one Keras backend, run by tests/train/test_backends.py in a fresh interpreter.
 
     python tests/backend_job.py BACKEND WORKDIR [keras-seeding]
 

@@ -105,7 +105,7 @@ def test_step_loop_lever_runs_in_the_levers_table(quick_report: str) -> None:
     levers = next(t for t in tables(quick_report) if t[0][0].startswith("setting"))
     (row,) = [row for row in levers[2:] if row[0].startswith("StepLoop")]
     assert number(row[1]) > 0 and 0 <= number(row[-1]) <= 1
-    # Bit-identity with plain fit is tests/test_step_loop.py's job; synthetic data is too easy
+    # Bit-identity with plain fit is tests/train/test_step_loop.py's job; synthetic data is too easy
     # here for accuracies to tell two trainings apart.
 
 

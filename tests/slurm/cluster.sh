@@ -16,8 +16,8 @@
 # this cluster only there. `start` links it to DIR/slurm.conf and `stop` removes the link;
 # `start` refuses (exit 3) if a SLURM is already configured on this machine.
 #
-# tests/test_slurm.py calls this from a pytest fixture; run it by hand to try profiles/slurm
-# on one machine. Exit status 3 means "cannot run here" (the test then skips).
+# tests/workflow/test_slurm.py calls this from a pytest fixture; run it by hand to try
+# profiles/slurm on one machine. Exit status 3 means "cannot run here" (the test then skips).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"

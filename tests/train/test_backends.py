@@ -112,7 +112,7 @@ def test_a_job_on_another_backend_is_deterministic_and_leaves_tensorflow_out(bac
     probabilities = np.load(next((tmp_path / "alone").glob("runs/*/seed0/test_probabilities.npy")))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
     # Progress: seed k of n (the time left, shown only past half a second, depends on the
-    # machine's speed: tests/test_progress.py checks its arithmetic).
+    # machine's speed: tests/train/test_progress.py checks its arithmetic).
     assert any("seed 1 (2 of 2) epoch 1/2" in line for line in alone["log"])
 
 
@@ -136,7 +136,7 @@ def test_tiny_workflow_trains_and_reports_on_the_backend(backend, tmp_path):
         metrics = json.loads(metrics_file.read_text())
         assert metrics["runtime"]["backend"] == metrics["hyperparameters"]["backend"] == backend
     # Each training job says which seed of how many it trains (the time left depends on the
-    # machine's speed: tests/test_progress.py checks its arithmetic).
+    # machine's speed: tests/train/test_progress.py checks its arithmetic).
     for log in (workdir / "logs/train_variant").glob("*.log"):
         text = log.read_text()
         assert "seed 0 (1 of 2) epoch 1/1" in text and "seed 1 (2 of 2) epoch 1/1" in text

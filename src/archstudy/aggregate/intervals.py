@@ -16,8 +16,8 @@ interval is Student's t with Satterthwaite's degrees of freedom: near S − 1 wh
 (with 3 seeds, t₂ = 4.30), near N − 1 when the test set does. This is the analytic counterpart
 of a two-level bootstrap that resamples seeds and, once per replicate, the same image indices for
 every seed (rliable's stratified bootstrap; Bouthillier et al. 2021); with only a few seeds a
-bootstrap of seeds is too narrow, which the t quantile avoids. tests/test_intervals.py checks its
-coverage on simulated studies.
+bootstrap of seeds is too narrow, which the t quantile avoids. tests/aggregate/test_intervals.py
+checks its coverage on simulated studies.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def variance_parts(
     variance = np.maximum(v_seed + v_image - v_residual, np.maximum(v_seed, v_image))
     # Satterthwaite is optimistic when a component with few degrees of freedom (the seeds)
     # dominates and happens to come out small: weigh the seed part at its median-unbiased
-    # value for the degrees of freedom only (the simulations in tests/test_intervals.py).
+    # value for the degrees of freedom only (the simulations in tests/aggregate/test_intervals.py).
     from scipy import stats
 
     v_seed_df = v_seed * (seeds - 1) / stats.chi2.ppf(0.5, seeds - 1)

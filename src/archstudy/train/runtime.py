@@ -59,7 +59,7 @@ def hide_tensorflow() -> None:
     (`keras.utils.set_random_seed`) and to recognise its types when saving a model. Marked
     missing (`sys.modules["tensorflow"] = None`), it is skipped as where it is not installed;
     nothing a JAX or PyTorch run computes comes from it, so results are the same
-    (tests/test_backends.py trains both ways).
+    (tests/train/test_backends.py trains both ways).
     """
     if "tensorflow" not in sys.modules:
         sys.modules["tensorflow"] = None  # type: ignore[assignment]

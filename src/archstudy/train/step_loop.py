@@ -17,7 +17,7 @@ class StepLoop(keras.Model):  # type: ignore[misc]
     loss tracker), inside a graph loop. Only the compiled metrics (accuracy) wait for the end
     of the chunk and update once on all its predictions: for the accuracy that adds the same
     counts of correct answers, exact in float32, so results are bit-identical to a plain `fit`
-    (tests/test_step_loop.py) while the many small TensorFlow ops of a per-step metric
+    (tests/train/test_step_loop.py) while the many small TensorFlow ops of a per-step metric
     update, and one tf.data hand-over per minibatch, are saved (BENCHMARKS.md).
 
     TensorFlow backend only; the network itself is what gets saved and reloaded.
