@@ -131,7 +131,7 @@ def test_alias_bomb_in_a_variant_is_refused_by_the_workflow(tmp_path: Path):
     assert result.returncode != 0
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("archstudy:")]
     assert line.endswith(
-        "study.yaml: line 5, column 227: aliases expand the document to more than 100,000 "
+        "study.yaml: line 5, column 227: aliases expand the document to more than 20,000 "
         "values (accepted: at most 20,000; a study needs a few hundred)"
     )
 
