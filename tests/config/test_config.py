@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from paths import ROOT
+from paths import CONFIGS, ROOT
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate as snakemake_validate
 
@@ -23,7 +23,7 @@ from archstudy.config.schema import schema_path
 from archstudy.errors import ConfigError
 
 SHIPPED_CONFIG = ROOT / "config" / "config.yaml"
-TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
+TINY_CONFIG = CONFIGS / "tiny.yaml"
 
 # The built-in defaults as the schema documents them.
 BUILTIN = Hyperparameters(

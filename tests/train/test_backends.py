@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from needs import need
-from paths import ROOT
+from paths import ROOT, TESTS
 from workflow_support import copy_workflow, run_snakemake, tiny_config
 
 from archstudy.config import hyperparameters as hyperparameters_module
@@ -63,11 +63,11 @@ def run_job(backend: str, workdir: Path, *mode: str) -> dict:
     workdir.mkdir()
     environment = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(TESTS)]),
     }
     environment.pop("KERAS_BACKEND", None)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "backend_job.py"), backend, str(workdir), *mode],
+        [sys.executable, str(TESTS / "backend_job.py"), backend, str(workdir), *mode],
         capture_output=True,
         text=True,
         timeout=600,

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_support import ROOT, copy_workflow
+from paths import ROOT, TESTS
+from workflow_support import copy_workflow
 
-CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
-TEST_PROFILE = ROOT / "tests" / "slurm" / "profile"
+CLUSTER = TESTS / "slurm" / "cluster.sh"
+TEST_PROFILE = TESTS / "slurm" / "profile"
 SLURM_PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "sinfo")
 # Jobs that run where Snakemake runs: the download (compute nodes may have no internet).
 LOCAL_RULES = {"download_dataset", "all"}

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 from needs import need
-from workflow_support import ROOT, copy_workflow, run_snakemake
+from paths import CONFIGS, ROOT
+from workflow_support import copy_workflow, run_snakemake
 
 from archstudy.config.plan import build_plan
 from archstudy.config.reader import load_config_file
@@ -50,7 +51,7 @@ def test_notebook_000_runs_a_range_test_for_each_network_but_the_slip():
 @pytest.mark.e2e
 def test_shortened_study_runs_on_the_real_files(tmp_path: Path):
     need(SHARED_DATA.is_dir(), f"no real data at {SHARED_DATA} (set ARCHSTUDY_REAL_DATA)")
-    config = yaml.safe_load((ROOT / "tests" / "configs" / "real_data_short.yaml").read_text())
+    config = yaml.safe_load((CONFIGS / "real_data_short.yaml").read_text())
     config["data"] = {"local_dir": str(SHARED_DATA)}
     workdir = copy_workflow(tmp_path, config)
     result = run_snakemake(workdir, "--configfile", "study.yaml")
