@@ -212,7 +212,7 @@ CHARTS_AND_A_LEGEND_CLICK = """(() => {
 })()"""
 
 
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_charts_are_explorable(report_dir: Path) -> None:
     seen = inspect_page(report_dir / "report.html", script=CHARTS_AND_A_LEGEND_CLICK)
     assert seen.console_errors == ()
