@@ -119,6 +119,8 @@ def test_bad_config_stops_with_one_line_and_writes_nothing(case: str, tmp_path: 
 
 @e2e
 def test_alias_bomb_in_a_variant_is_refused_by_the_workflow(tmp_path: Path):
+    from archstudy.config.reader import MAX_VALUES
+
     workdir = copy_workflow(tmp_path)
     (workdir / "study.yaml").write_text(alias_bomb())
     result = subprocess.run(
@@ -131,8 +133,8 @@ def test_alias_bomb_in_a_variant_is_refused_by_the_workflow(tmp_path: Path):
     assert result.returncode != 0
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("archstudy:")]
     assert line.endswith(
-        "study.yaml: line 5, column 227: aliases expand the document to more than 20,000 "
-        "values (accepted: at most 20,000; a study needs a few hundred)"
+        f"study.yaml: line 5, column 227: aliases expand the document to more than "
+        f"{MAX_VALUES:,} values (accepted: at most {MAX_VALUES:,}; a study needs a few hundred)"
     )
 
 

@@ -10,14 +10,12 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import pandas as pd
 
 from archstudy import provenance
 from archstudy.aggregate.intervals import POWER
@@ -31,17 +29,12 @@ from archstudy.aggregate.study_files import (
 from archstudy.atomic import write_text
 from archstudy.reporting import figure_embed
 from archstudy.reporting.findings import (
-    epochs_text,
-    estimate,
     finding,
     flags,
     format_count,
-    format_interval,
     format_number,
-    pareto_text,
     power_text,
     reference_rows,
-    status_text,
     test_rows,
 )
 from archstudy.reporting.seed_appendix import seed_rows_of
@@ -53,19 +46,18 @@ from archstudy.reporting.shared_runs import (
     error_homes,
     sentences,
 )
-from archstudy.reporting.verification import verification_context
-from archstudy.train.learning_rate import (
-    CHOICE_FILE,
-    CHOSEN_BY_TEST,
-    CURVE_FILE,
-    FIGURE_FILE,
-    read_choice,
+from archstudy.reporting.study_rows import (
+    copy_beside,
+    lr_range_rows,
+    per_class_rows,
+    variant_rows,
+    with_interval,
 )
+from archstudy.reporting.verification import verification_context
 
 # Every ASCII punctuation mark may be backslash-escaped in pandoc Markdown; escaping all of
 # them means no name or title from a config can become markup, HTML or a table separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&$@~^\"'=:;,%/?])")
-BEST_MARK = "★"
 
 
 @dataclass(frozen=True)
@@ -109,112 +101,6 @@ def _environment(templates: Path) -> jinja2.Environment:
     return environment
 
 
-def _copy(source: Path, target: Path, report_dir: Path) -> str:
-    """Copy a figure beside the report; return its path relative to the report."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return target.relative_to(report_dir).as_posix()
-
-
-def _variant_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per variant: its settings, results, costs and status as display text."""
-    rows = []
-    for record in summary.to_dict(orient="records"):
-        rows.append(
-            {
-                "variant": record["variant"],
-                "run": str(record["variant_id"])[:SHORT_ID],
-                "mark": BEST_MARK if record["best"] else "",
-                "status": status_text(record),
-                "flagged": record["status"] != "ok" or bool(record["diverged"]),
-                "hidden": record["hidden"],
-                "activations": record["activations"],
-                "initializer": record["kernel_initializer"],
-                "optimizer": record["optimizer"],
-                "learning_rate": f"{record['learning_rate']:g}"
-                # .get: summary tables written by earlier versions lack the column.
-                + (
-                    " (range test)"
-                    if record.get("learning_rate_chosen_by") == CHOSEN_BY_TEST
-                    else ""
-                ),
-                "batch_size": str(record["batch_size"]),
-                "validation_split": f"{record['validation_split']:g}",
-                "accuracy": {
-                    split: estimate(record, f"{prefix}_accuracy")
-                    for split, prefix in (("train", "train"), ("val", "val"), ("test", "test"))
-                },
-                "loss": {
-                    split: estimate(record, f"{prefix}_loss")
-                    for split, prefix in (("train", "train"), ("val", "val"), ("test", "test"))
-                },
-                "parameters": format_count(record["parameters"]),
-                "mflops": format_number(record["flops_per_example"] / 1e6, 3),
-                "epochs": epochs_text(record),
-                "stopped": record["stopped"],
-                # Without the first epoch's one-off cost, which is shown apart.
-                "seconds": estimate(record, "steady_seconds", 1),
-                "one_off": format_number(
-                    record["train_seconds_mean"] - record["steady_seconds_mean"], 1
-                ),
-                # .get: summary tables written by earlier versions lack the columns.
-                "memory": format_count(record.get("job_peak_memory_mb")),
-                "cpu": format_number(record.get("job_cpu_seconds"), 1),
-                "pareto": pareto_text(record),
-            }
-        )
-    return rows
-
-
-def _with_interval(record: Mapping[str, Any], metric: str) -> str:
-    """'mean (low–high)', or the mean alone when there is no interval."""
-    interval = format_interval(record[f"{metric}_ci_low"], record[f"{metric}_ci_high"])
-    mean = format_number(record[f"{metric}_mean"])
-    return mean if interval == "n/a" else f"{mean} ({interval})"
-
-
-def _per_class(per_class: pd.DataFrame, best: str | None) -> list[dict[str, str]]:
-    mine = per_class[per_class["variant"] == best]
-    return [
-        {
-            "name": str(record["class_name"]),
-            "precision": format_number(record["precision"]),
-            "recall": format_number(record["recall"]),
-            "f1": format_number(record["f1"]),
-            "support": format_count(record["support"]),
-        }
-        for record in mine.to_dict(orient="records")
-    ]
-
-
-def _lr_range_rows(
-    lr_range: Mapping[str, Path], figures_target: Path, report_dir: Path
-) -> list[dict[str, str]]:
-    """Per variant that ran an LR range test: how the rate grew, the rate at the lowest loss,
-    the rate it trained with, and the curve's figure (all read from the test's own files)."""
-    rows = []
-    for index, (variant, folder) in enumerate(lr_range.items(), 1):
-        choice = read_choice(Path(folder) / CHOICE_FILE)
-        rates = pd.read_csv(Path(folder) / CURVE_FILE)["learning_rate"].to_numpy()
-        rows.append(
-            {
-                "variant": variant,
-                "start": f"{rates[0]:g}",
-                "factor": f"{rates[1] / rates[0]:.4g}" if len(rates) > 1 else "n/a",
-                "batches": format_count(len(rates)),
-                "at_minimum": f"{choice.rate_at_minimum_loss:.4g}",
-                "rule": "half of it" if choice.pick == "half_minimum" else "that rate",
-                "chosen": f"{choice.chosen_learning_rate:.4g}",
-                "figure": _copy(
-                    Path(folder) / FIGURE_FILE,
-                    figures_target / f"lr_range_{index}.png",
-                    report_dir,
-                ),
-            }
-        )
-    return rows
-
-
 def _study_context(
     study: StudyInput, chance: float | None, figures_target: Path, report_dir: Path
 ) -> dict[str, Any]:
@@ -227,7 +113,7 @@ def _study_context(
     chosen = selection(summary, pairwise, seeds)
     figures = figure_embed.copy_figures(study.figures_dir, figures_target, report_dir)
     anchor = f"study-{study.name.lower().replace('.', '-')}"
-    variants = _variant_rows(summary)
+    variants = variant_rows(summary)
     figure_embed.mark_changed(variants, study.changed)
     for row in variants:
         # Each setting as the variants table shows it: bold where it differs from the defaults.
@@ -249,7 +135,7 @@ def _study_context(
         "details": details,
         "sweeps": figure_embed.sweep_context(summary),
         "downloads": figure_embed.csv_links(study.tables_dir, study.name),
-        "lr_range": _lr_range_rows(study.lr_range, figures_target, report_dir),
+        "lr_range": lr_range_rows(study.lr_range, figures_target, report_dir),
         "best": None
         if best is None
         else {
@@ -257,7 +143,7 @@ def _study_context(
             "run": str(best["variant_id"])[:SHORT_ID],
             "val_accuracy": format_number(best["val_accuracy_mean"]),
             "test_accuracy": format_number(best["test_accuracy_mean"]),
-            "test_with_interval": _with_interval(best, "test_accuracy"),
+            "test_with_interval": with_interval(best, "test_accuracy"),
             "uncertain": bool(chosen and chosen.runner_up and chosen.runner_up.uncertain),
             "test_first": "same"
             if chosen is None or chosen.test_first in (None, chosen.pick)
@@ -270,7 +156,7 @@ def _study_context(
         "references": reference_rows(summary, study.references),
         "flags": flags(summary, chance),
         "tests": tests,
-        "per_class": _per_class(
+        "per_class": per_class_rows(
             read_table(table_file(study.tables_dir, "per_class")),
             None if best is None else best["variant"],
         ),
@@ -310,7 +196,9 @@ def build_context(
         name: json.loads(Path(path).read_text()) for name, path in sorted(dataset_info.items())
     }
     samples = {
-        name: _copy(Path(path), report_dir / "figures" / "datasets" / f"{name}.png", report_dir)
+        name: copy_beside(
+            Path(path), report_dir / "figures" / "datasets" / f"{name}.png", report_dir
+        )
         for name, path in sorted((dataset_samples or {}).items())
     }
     contexts = [

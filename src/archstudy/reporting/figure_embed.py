@@ -18,7 +18,7 @@ from archstudy.plots.sweeps import NUMERIC, apart, find_sweeps
 
 # The report's download links: the tables a reader may want to analyse further.
 DOWNLOADS = ("summary", "epochs", "per_class", "confusion", "pairwise")
-# Config keys as the variant table names its columns (row keys of document._variant_rows).
+# Config keys as the variant table names its columns (row keys of study_rows.variant_rows).
 COLUMNS = {
     "hidden": "hidden",
     "activation": "activations",
