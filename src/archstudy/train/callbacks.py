@@ -8,6 +8,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from archstudy.config.cost import format_duration
 from archstudy.config.hyperparameters import Hyperparameters
 
 Log = Callable[[str], None]
@@ -45,15 +46,6 @@ class JobClock:
         return max(0, self.seeds * self.epochs - self.epochs_done) * typical
 
 
-def _duration(seconds: float) -> str:
-    """A short duration for a progress line: `45 s`, `12 min`, `2.5 h`."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
     """Times every epoch and writes one readable progress line per epoch to the job log."""
 
@@ -74,7 +66,7 @@ class EpochLog(keras.callbacks.Callback):  # type: ignore[misc]
             self.clock.epoch_done(self.seconds[-1])
             estimate = self.clock.seconds_left()
             if estimate is not None and estimate >= 0.5:
-                left = f"; about {_duration(estimate)} left in this job"
+                left = f"; about {format_duration(estimate)} left in this job"
         self.log(
             f"{self.label} epoch {epoch + 1}/{self.epochs}: "
             f"loss {logs.get('loss', float('nan')):.4f} "
