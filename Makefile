@@ -47,7 +47,7 @@ screenshot: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The quick part: tests that train no network and run no workflow (under 2 minutes).
+# The quick part: tests that train no network and run no workflow (about 2 minutes on 2 cores).
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e and not trains"
 

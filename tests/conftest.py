@@ -15,6 +15,7 @@ TRAINING_MODULES = {
     "test_training_features.py",
     "test_step_loop.py",
     "test_benchmarks.py",
+    "test_backends.py",
 }
 
 

@@ -348,6 +348,7 @@ def _train_in_step(tmp_path: Path, variant_dir: Path, data: Path) -> None:
         )
 
 
+@pytest.mark.trains
 def test_a_full_disk_loses_no_finished_seed_and_says_so_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ):
