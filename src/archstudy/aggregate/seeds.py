@@ -13,17 +13,21 @@ import pandas as pd
 if TYPE_CHECKING:
     from archstudy.aggregate.runs import SeedRun
 
-SEED_COLUMNS = [
-    "variant",
-    "variant_id",
-    "seed",
-    "stopped",
+# The metrics each seed's metrics.json records, copied into the per-seed table as they are.
+RECORDED_METRICS = (
     "train_accuracy",
     "val_accuracy",
     "test_accuracy",
     "train_loss",
     "val_loss",
     "test_loss",
+)
+SEED_COLUMNS = [
+    "variant",
+    "variant_id",
+    "seed",
+    "stopped",
+    *RECORDED_METRICS,
     "val_correct",
     "validation_examples",
     "train_seconds",
@@ -69,17 +73,7 @@ def seeds_table(runs: Sequence[SeedRun], variant_ids: dict[str, str]) -> pd.Data
                 "variant_id": variant_ids[run.variant],
                 "seed": run.seed,
                 "stopped": str(metrics.get("stopped", "unknown")),
-                **{
-                    key: float(metrics[key])
-                    for key in (
-                        "train_accuracy",
-                        "val_accuracy",
-                        "test_accuracy",
-                        "train_loss",
-                        "val_loss",
-                        "test_loss",
-                    )
-                },
+                **{key: float(metrics[key]) for key in RECORDED_METRICS},
                 "val_correct": validation_count(metrics),
                 "validation_examples": metrics.get("examples", {}).get("validation"),
                 "train_seconds": train_seconds,
