@@ -33,6 +33,8 @@ Training speed of archstudy, written by `benchmarks/run.py` (see its docstring).
 # Targets of issue #8.
 TARGET_SPEEDUP, AIM_SPEEDUP = 3.0, 8.0
 TARGET_PEAK_FRACTION = 0.40
+# The trainer's epoch after the first against the hand-written TensorFlow loop's (issue #21).
+TARGET_HAND_RATIO = 1.3
 TARGET_NOOP_SECONDS = 5.0
 TARGET_PARALLEL_RATIO = 0.6
 TARGET_NOTEBOOK_001_MINUTES = 30.0
@@ -68,9 +70,11 @@ def case(
 
 
 def full_cases() -> list[dict[str, Any]]:
-    """Notebook 000's network with its optimizer, and notebook 001's 2048-unit network."""
+    """Notebook 000's network with its optimizer, notebook 001's 2048-unit network, and its
+    32-unit one at its batch size (small enough for the per-step overhead to set the pace)."""
     cases = [case("784-300-100-10", [300, 100], "relu", 0.4, batch) for batch in (32, 128, 1024)]
     cases += [case("784-2048-10", [2048], "sigmoid", 0.01, batch) for batch in (32, 128, 1024)]
+    cases.append(case("784-32-10", [32], "sigmoid", 0.01, 128))
     return cases
 
 

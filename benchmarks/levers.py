@@ -117,12 +117,12 @@ def measure_levers(settings: Settings, data: Path, recipe: dict[str, Any]) -> Le
 def measure_quick(settings: Settings, data: Path, recipe: dict[str, Any]) -> tuple[PerStep, Levers]:
     """CI smoke test: every section's code path in one worker process (one TensorFlow import)."""
     start_load = load_average()
-    say(settings, "quick: notebook, trainer and three levers in one process")
-    jobs = [job("notebook", recipe, 0), job("trainer", recipe, 0)]
+    say(settings, "quick: notebook, trainer, hand-written loop and three levers in one process")
+    jobs = [job("notebook", recipe, 0), job("trainer", recipe, 0), job("hand", recipe, 0)]
     jobs += lever_jobs(recipe, [LEVERS[1], LEVERS[4], LEVERS[-1]])
     quick = spec(settings, data, jobs, settings.threads, products_alone=True)
     (result,) = run_workers(settings, [quick], "quick")
-    row = per_step_row(recipe, result, result)
+    row = per_step_row(recipe, result, result, result)
     loads = (start_load, load_average())
     levers = [(run["label"], run) for run in result["runs"] if run["label"]]
     return (

@@ -38,19 +38,24 @@ class PerStep:
 
 
 def per_step_row(
-    recipe: dict[str, Any], notebook: dict[str, Any], trainer: dict[str, Any]
+    recipe: dict[str, Any],
+    notebook: dict[str, Any],
+    trainer: dict[str, Any],
+    hand: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One case's notebook and trainer runs, side by side."""
+    """One case's notebook and trainer runs (and the hand-written loop's), side by side."""
     # Lever runs (labelled) share the quick mode's process; they are not the notebook recipe.
     nb_runs = [
         run | recipe for run in notebook["runs"] if run["style"] == "notebook" and not run["label"]
     ]
     tr_runs = [run | recipe for run in trainer["runs"] if run["style"] == "trainer"]
+    hand_runs = [run | recipe for run in (hand or {}).get("runs", []) if run["style"] == "hand"]
     return {
         "case": recipe,
         "seeds": len(nb_runs),
         "notebook": nb_runs,
         "trainer": tr_runs,
+        "hand": hand_runs,
         "notebook_threads": threads_text(notebook),
         "trainer_threads": threads_text(trainer),
         "notebook_peak": notebook["peak_gflops"],
@@ -89,8 +94,11 @@ def measure_per_step(settings: Settings, data: Path, cases: list[dict[str, Any]]
         # by other processes: results are identical, only the time differs).
         best: dict[str, dict[str, Any]] = {}
         products: list[dict[str, float]] = []
+        styles = [("notebook", None), ("trainer", settings.threads)]
+        if recipe["optimizer"] == "sgd":  # the hand-written reference loop trains with SGD
+            styles.append(("hand", settings.threads))
         for repeat in range(settings.repeats):
-            for style, threads in (("notebook", None), ("trainer", settings.threads)):
+            for style, threads in styles:
                 jobs = [job(style, recipe, seed) for seed in seeds]
                 trainer = style == "trainer"
                 (worker,) = run_workers(
@@ -102,11 +110,25 @@ def measure_per_step(settings: Settings, data: Path, cases: list[dict[str, Any]]
                 products += [worker["products"]] if trainer else []
                 if style not in best or fit_seconds(worker) < fit_seconds(best[style]):
                     best[style] = worker
-        row = per_step_row(recipe, best["notebook"], best["trainer"])
+        row = per_step_row(recipe, best["notebook"], best["trainer"], best.get("hand"))
         # The products timed alone are a measurement of their own: their fastest repeat too.
         row["products"] = min(products, key=lambda measured: measured["seconds_per_step"])
         rows.append(row)
     return PerStep(rows, trainer_settings(rows[0]), (start_load, load_average()), imports)
+
+
+def trainer_vs_hand(row: dict[str, Any]) -> float | None:
+    """The trainer's epoch after the first over the hand-written loop's (None without one)."""
+    if not row["hand"]:
+        return None
+    return steady_per_epoch(row["trainer"]) / steady_per_epoch(row["hand"])
+
+
+def hand_text(row: dict[str, Any]) -> str:
+    ratio = trainer_vs_hand(row)
+    if ratio is None:
+        return "– | –"
+    return f"{steady_per_epoch(row['hand']):.2f} | {ratio:.2f}x"
 
 
 def fit_seconds(worker: dict[str, Any]) -> float:
@@ -117,8 +139,9 @@ def per_step_table(result: PerStep) -> list[str]:
     lines = [
         "| network | batch | seeds | notebook s/epoch | trainer s/epoch | speed-up "
         "| speed-up after epoch 1 | notebook CPU s/epoch | trainer CPU s/epoch "
-        "| notebook val acc | trainer val acc | same model & optimizer |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| notebook val acc | trainer val acc | same model & optimizer "
+        "| hand loop s/epoch after epoch 1 | trainer vs hand loop after epoch 1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for row in result.rows:
         nb, tr = seconds_per_epoch(row["notebook"]), seconds_per_epoch(row["trainer"])
@@ -128,7 +151,8 @@ def per_step_table(result: PerStep) -> list[str]:
             f"| {row['case']['network']} | {row['case']['batch_size']} | {row['seeds']} "
             f"| {nb:.2f} | {tr:.2f} | {nb / tr:.1f}x | {steady:.1f}x "
             f"| {cpu_per_epoch(row['notebook']):.2f} | {cpu_per_epoch(row['trainer']):.2f} "
-            f"| {accuracy_text(row['notebook'])} | {accuracy_text(row['trainer'])} | {same} |"
+            f"| {accuracy_text(row['notebook'])} | {accuracy_text(row['trainer'])} | {same} "
+            f"| {hand_text(row)} |"
         )
     if result.imports.get("notebook") and result.imports.get("trainer"):
         notebook = statistics.median(result.imports["notebook"])

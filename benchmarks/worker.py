@@ -14,6 +14,10 @@ Styles (each job's "style"):
   `archstudy.train.training.train_seed` trains, evaluates and saves exactly as the workflow does.
   `keras.Model.fit` is wrapped (not replaced) to time the call train_seed makes.
 - levers: "notebook" jobs with a "lever" mapping, one speed setting changed at a time.
+- "hand": the reference for the trainer's step (SGD cases only): a hand-written TensorFlow
+  loop with nothing but the step's own operations (the products forward, the gradients, the
+  SGD update), one graph loop per epoch over minibatches gathered from arrays held once,
+  and the validation accuracy after each epoch. What Keras adds on top of TensorFlow.
 
 Every worker also times a large float32 matrix product with its own thread pools: the
 hardware peak its training throughput is compared with.
@@ -108,10 +112,10 @@ class _FitTimer:
                     # A StepLoop (archstudy.train.step_loop) trains several minibatches per call.
                     "step_loop_minibatches": _step_loop_minibatches(model, kwargs),
                     "jit_compile": bool(model.jit_compile),
-                    "input_dtype": _dtype(args[0] if args else kwargs.get("x")),
+                    "input_dtype": _dtype(_inputs(model, args, kwargs)),
                     "optimizer": _optimizer_summary(model.optimizer),
                     "parameters": int(model.count_params()),
-                    "examples": _examples(args[0] if args else kwargs.get("x")),
+                    "examples": _examples(_inputs(model, args, kwargs)),
                 }
             )
             return history
@@ -123,6 +127,12 @@ def _step_loop_minibatches(model: Any, fit_kwargs: dict[str, Any]) -> int | None
     """Minibatches per train_step call of a StepLoop model; None for a plain Keras model."""
     minibatch = getattr(model, "minibatch_size", None)
     return fit_kwargs["batch_size"] // minibatch if minibatch else None
+
+
+def _inputs(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """What fit trains on: a StepLoop's fit hands Keras indices into the arrays it holds."""
+    held = getattr(model, "_sources", None)
+    return held[0] if held else (args[0] if args else kwargs.get("x"))
 
 
 def _dtype(x: Any) -> str:
@@ -294,6 +304,71 @@ def notebook_run(case: dict[str, Any], seed: int, arrays: dict[str, Any], **leve
     model.fit(x_train, y_train, validation_data=(x_valid, y_valid), **fit_options)
 
 
+def hand_run(case: dict[str, Any], seed: int, arrays: dict[str, Any]) -> dict[str, Any]:
+    """The hand-written loop (module docstring): its timings, shaped like a timed fit call."""
+    holdout, size, rate = case["validation_count"], case["batch_size"], case["learning_rate"]
+    if case["optimizer"] != "sgd":
+        raise ValueError(f"the hand-written loop trains with SGD only, not {case['optimizer']}")
+    images = arrays["x_train"].reshape(len(arrays["x_train"]), -1).astype(np.float32) / 255
+    x_valid, x_fit = tf.constant(images[:holdout]), tf.constant(images[holdout:])
+    labels = arrays["y_train"].astype(np.int64)
+    y_valid, y_fit = tf.constant(labels[:holdout]), tf.constant(labels[holdout:])
+    keras.utils.set_random_seed(seed)
+    sizes = [images.shape[1], *case["hidden"], 10]
+    initial = keras.initializers.GlorotUniform()
+    weights = [
+        tf.Variable(value)
+        for fan_in, fan_out in zip(sizes, sizes[1:], strict=False)
+        for value in (initial((fan_in, fan_out)), tf.zeros(fan_out))
+    ]
+    activation = {"relu": tf.nn.relu, "sigmoid": tf.math.sigmoid}[case["activation"]]
+
+    def logits(x: tf.Tensor) -> tf.Tensor:
+        for kernel, bias in zip(weights[:-2:2], weights[1:-2:2], strict=True):
+            x = activation(tf.matmul(x, kernel) + bias)
+        return tf.matmul(x, weights[-2]) + weights[-1]
+
+    @tf.function  # type: ignore[misc]
+    def epoch(order: tf.Tensor) -> tf.Tensor:
+        steps = (tf.size(order) + size - 1) // size
+
+        def step(index: tf.Tensor) -> tf.Tensor:
+            rows = order[index * size : (index + 1) * size]
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(
+                        tf.gather(y_fit, rows), logits(tf.gather(x_fit, rows))
+                    )
+                )
+            for weight, gradient in zip(weights, tape.gradient(loss, weights), strict=True):
+                weight.assign_sub(rate * gradient)
+            return index + 1
+
+        tf.while_loop(lambda index: index < steps, step, [0], parallel_iterations=1)
+        right = tf.argmax(logits(x_valid), axis=1) == y_valid
+        return tf.reduce_mean(tf.cast(right, tf.float32))
+
+    epoch_wall: list[float] = []
+    epoch_cpu: list[float] = []
+    accuracy = 0.0
+    for _ in range(case["epochs"]):
+        wall, cpu = time.perf_counter(), time.process_time()
+        accuracy = float(epoch(tf.random.shuffle(tf.range(len(labels) - holdout))))
+        epoch_wall.append(time.perf_counter() - wall)
+        epoch_cpu.append(time.process_time() - cpu)
+    return {
+        "wall": sum(epoch_wall),
+        "cpu": sum(epoch_cpu),
+        "epochs": case["epochs"],
+        "epoch_wall": epoch_wall,
+        "epoch_cpu": epoch_cpu,
+        "val_accuracy": accuracy,
+        "batch_size": size,
+        "examples": len(labels) - holdout,
+        "parameters": int(sum(np.prod(weight.shape) for weight in weights)),
+    }
+
+
 def trainer_hyperparameters(case: dict[str, Any], n_train: int) -> Any:
     """The case as a study config, resolved by the project's own config code."""
     from archstudy.config.plan import build_plan
@@ -374,12 +449,13 @@ def main() -> None:
         case, seed = job["case"], job["seed"]
         before = len(timer.calls)
         started = time.perf_counter()
+        hand = [hand_run(case, seed, arrays)] if job["style"] == "hand" else []
         if job["style"] == "trainer":
             trainer_run(case, seed, SPEC["data"], workdir)
-        else:
+        elif job["style"] == "notebook":
             notebook_run(case, seed, arrays, **job.get("lever", {}))
         total = time.perf_counter() - started
-        calls = timer.calls[before:]
+        calls = hand or timer.calls[before:]
         if len(calls) != 1:
             raise RuntimeError(f"expected one fit call per run, saw {len(calls)}")
         result["runs"].append(
