@@ -112,10 +112,10 @@ class _FitTimer:
                     # A StepLoop (archstudy.train.step_loop) trains several minibatches per call.
                     "step_loop_minibatches": _step_loop_minibatches(model, kwargs),
                     "jit_compile": bool(model.jit_compile),
-                    "input_dtype": _dtype(_inputs(model, args, kwargs)),
+                    "input_dtype": _dtype(args[0] if args else kwargs.get("x")),
                     "optimizer": _optimizer_summary(model.optimizer),
                     "parameters": int(model.count_params()),
-                    "examples": _examples(_inputs(model, args, kwargs)),
+                    "examples": _examples(args[0] if args else kwargs.get("x")),
                 }
             )
             return history
@@ -127,12 +127,6 @@ def _step_loop_minibatches(model: Any, fit_kwargs: dict[str, Any]) -> int | None
     """Minibatches per train_step call of a StepLoop model; None for a plain Keras model."""
     minibatch = getattr(model, "minibatch_size", None)
     return fit_kwargs["batch_size"] // minibatch if minibatch else None
-
-
-def _inputs(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """What fit trains on: a StepLoop's fit hands Keras indices into the arrays it holds."""
-    held = getattr(model, "_sources", None)
-    return held[0] if held else (args[0] if args else kwargs.get("x"))
 
 
 def _dtype(x: Any) -> str:
