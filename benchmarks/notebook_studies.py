@@ -37,6 +37,7 @@ import yaml
 # benchmarks/ is a folder of scripts; its modules import as the `benchmarks` package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_DATA, DEFAULT_OUTPUT, ROOT, load_average  # noqa: E402
+from benchmarks.occupancy import occupancy  # noqa: E402
 from benchmarks.report_section import cpu_name, git_revision, versions  # noqa: E402
 from benchmarks.study import copy_workflow, snakemake_command  # noqa: E402
 
@@ -164,7 +165,21 @@ def plan_counts(config: Path, seeds: int | None = None) -> str:
     )
 
 
-def render_section(started: datetime.datetime, results: list[tuple[Path, Timing, Path]]) -> str:
+def busy_text(timing: Timing, workdir: Path, cores: int) -> str:
+    """Idle share of the job slots (from Snakemake's log) and the cores' busy share (CPU)."""
+    log = workdir / "snakemake.log"
+    slots = occupancy(log.read_text(), cores) if log.exists() else None
+    idle = f"{slots.idle_share:.1%}" if slots and slots.seconds else "–"
+    busy = timing.cpu_seconds / (cores * timing.seconds) if timing.seconds > 0 else 0.0
+    return f"{idle} | {busy:.0%}"
+
+
+def render_section(
+    started: datetime.datetime,
+    results: list[tuple[Path, Timing, Path]],
+    cores: int | None = None,
+) -> str:
+    cores = cores or os.cpu_count() or 1
     lines = [
         f"### {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -172,15 +187,17 @@ def render_section(started: datetime.datetime, results: list[tuple[Path, Timing,
         f"Python {platform.python_version()}, {versions()}.",
         f"- Command: `{' '.join(['python', 'benchmarks/notebook_studies.py', *sys.argv[1:]])}`.",
         "",
-        "| config | commit | plan | wall time | CPU time | load average (1 min) start → end |",
-        "|---|---|---|---:|---:|---|",
+        f"| config | commit | plan | wall time | CPU time | load average (1 min) start → end "
+        f"| job slots idle ({cores} slots) | cores busy (CPU over {cores} × wall) |",
+        "|---|---|---|---:|---:|---|---:|---:|",
     ]
-    for config, timing, _ in results:
+    for config, timing, workdir in results:
         status = "" if timing.returncode == 0 else f" (snakemake exited {timing.returncode})"
         lines.append(
             f"| `{config.name}` | {timing.commit} | {plan_counts(config, timing.seeds)} | "
             f"{timing.seconds / 60:.1f} min{status} | "
-            f"{timing.cpu_seconds / 60:.1f} min | {timing.load[0]} → {timing.load[1]} |"
+            f"{timing.cpu_seconds / 60:.1f} min | {timing.load[0]} → {timing.load[1]} | "
+            f"{busy_text(timing, workdir, cores)} |"
         )
     for config, timing, workdir in results:
         lines += ["", f"`{config.name}`:", ""]
@@ -248,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"[notebook studies {time.strftime('%H:%M:%S')}] running {config.name}")
                 timing = run_study(config, workdir, args.data_dir, args.cores, args.seeds)
             results.append((config, timing, workdir))
-        section = render_section(started, results)
+        cores = os.cpu_count() if args.cores == "all" else int(args.cores)
+        section = render_section(started, results, cores)
         write_results(args.output, section)
         print(section)
     finally:

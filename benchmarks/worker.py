@@ -322,7 +322,7 @@ def hand_run(case: dict[str, Any], seed: int, arrays: dict[str, Any]) -> dict[st
             x = activation(tf.matmul(x, kernel) + bias)
         return tf.matmul(x, weights[-2]) + weights[-1]
 
-    @tf.function  # type: ignore[misc]
+    @tf.function
     def epoch(order: tf.Tensor) -> tf.Tensor:
         steps = (tf.size(order) + size - 1) // size
 

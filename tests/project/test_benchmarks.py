@@ -97,6 +97,10 @@ def test_per_step_row_holds_numbers_for_both_styles(quick_report: str) -> None:
         assert 0 <= number(cells[column]) <= 1
     # The synthetic task is easy: both styles learn it, from the same initial weights.
     assert cells["same model & optimizer"] == "yes"
+    # The hand-written TensorFlow loop ran as the per-step reference (issue #21).
+    assert number(cells["hand loop s/epoch after epoch 1"]) > 0
+    assert number(cells["trainer vs hand loop after epoch 1"]) > 0
+    assert cells["trainer vs hand loop after epoch 1"].endswith("x")
     used = re.search(r"runs with: step_loop_minibatches=(\d+)", quick_report)
     assert used and int(used.group(1)) > 1
 

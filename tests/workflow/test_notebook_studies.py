@@ -125,3 +125,46 @@ def test_fewer_seeds_are_counted_and_said(studies: ModuleType):
     assert networks == short.split(",")[0]  # the same networks, each trained once
     runs = int(full.split(", ")[1].split()[0])
     assert f", {runs // 3} training runs," in short and short.endswith("(1 seed: `--seeds 1`)")
+
+
+# Two job slots: jobs 1 and 2 start together, 2 ends after 10 s and 3 takes its slot, 1 ends at
+# 20 s, 3 at 30 s; job 1's id comes back in an error report, which starts nothing.
+SNAKEMAKE_LOG = """Building DAG of jobs...
+[Mon Nov 30 01:07:00 2026]
+localrule train_variant:
+    jobid: 1
+[Mon Nov 30 01:07:00 2026]
+localrule train_variant:
+    jobid: 2
+[Mon Nov 30 01:07:10 2026]
+Finished jobid: 2 (Rule: train_variant)
+[Mon Nov 30 01:07:10 2026]
+localrule render_report:
+    jobid: 3
+[Mon Nov 30 01:07:20 2026]
+Error in rule train_variant:
+    jobid: 1
+[Mon Nov 30 01:07:20 2026]
+Finished jobid: 1 (Rule: train_variant)
+[Mon Nov 30 01:07:30 2026]
+Finished jobid: 3 (Rule: render_report)
+"""
+
+
+def test_job_slot_occupancy_is_read_from_snakemakes_log(studies: ModuleType):
+    slots = studies.occupancy(SNAKEMAKE_LOG, 2)
+    assert slots.seconds == 30
+    assert slots.running == {2: 20, 1: 10}
+    assert slots.idle_share == pytest.approx(10 / 60)
+    assert studies.occupancy(SNAKEMAKE_LOG, 4).idle_share == pytest.approx(1 - 50 / 120)
+    assert studies.occupancy("no jobs ran\n", 2).idle_share == 0
+
+
+def test_section_says_how_full_the_job_slots_and_cores_were(studies: ModuleType, tmp_path: Path):
+    config, workdir = finished_workdir(tmp_path)
+    (workdir / "snakemake.log").write_text(SNAKEMAKE_LOG)
+    timing = studies.Timing("study.yaml", 600.0, 900.0, 0, ("0.10", "2.00"), "abc1234")
+    started = studies.datetime.datetime(2026, 11, 30, 1, 7, tzinfo=studies.datetime.UTC)
+    section = studies.render_section(started, [(config, timing, workdir)], cores=2)
+    assert "| job slots idle (2 slots) | cores busy (CPU over 2 × wall) |" in section
+    assert "| 0.10 → 2.00 | 16.7% | 75% |" in section
