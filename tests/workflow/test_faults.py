@@ -192,8 +192,10 @@ def test_diverging_variant_is_recorded_and_the_report_carries_on(tmp_path: Path)
 
 
 # Killing a job mid-run, then rerunning, must give what an uninterrupted run gives.
+# Long enough for its training to outlast the check that a second Snakemake is refused (up to
+# half a minute on a busy 2-core machine) after the first seed: Ctrl-C must land in training.
 KILL_CONFIG = tiny_config(
-    defaults={"dataset": "mnist_5k", "epochs": 2, "batch_size": 64, "seeds": [0, 1, 2]}
+    defaults={"dataset": "mnist_5k", "epochs": 40, "batch_size": 64, "seeds": [0, 1, 2]}
 )
 VOLATILE_METRICS = ("train_seconds", "runtime")  # wall time and host: the only fields that vary
 
