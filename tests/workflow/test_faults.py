@@ -192,8 +192,8 @@ def test_diverging_variant_is_recorded_and_the_report_carries_on(tmp_path: Path)
 
 
 # Killing a job mid-run, then rerunning, must give what an uninterrupted run gives.
-# Long enough for its training to outlast the check that a second Snakemake is refused (up to
-# half a minute on a busy 2-core machine) after the first seed: Ctrl-C must land in training.
+# Seeds of a few seconds each: Ctrl-C, sent as soon as the first seed is written, lands in
+# training.
 KILL_CONFIG = tiny_config(
     defaults={"dataset": "mnist_5k", "epochs": 40, "batch_size": 64, "seeds": [0, 1, 2]}
 )
@@ -258,8 +258,14 @@ def interrupted_killed_then_resumed(tmp_path_factory: pytest.TempPathFactory) ->
     with console.open("w") as stderr:
         process = _start(workdir, stderr)
         _wait_for_seeds(workdir, 1)
-        # A second Snakemake in the same folder is refused, and the first one carries on.
-        second = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
+        # A second Snakemake in the same folder is refused, and the first one carries on. The
+        # first is paused meanwhile (SIGSTOP), so however long the check takes on a busy
+        # machine, the study cannot finish before Ctrl-C.
+        os.killpg(process.pid, signal.SIGSTOP)
+        try:
+            second = run_snakemake(workdir, "--configfile", "study.yaml", cores=1)
+        finally:
+            os.killpg(process.pid, signal.SIGCONT)
         assert second.returncode != 0
         assert "LockException" in second.stderr
         assert _archstudy_lines(second.stderr) == [LOCK_LINE], second.stderr[-3000:]
