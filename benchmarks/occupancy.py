@@ -17,9 +17,12 @@ FINISHED = re.compile(r"^Finished jobid: (\d+)")
 class Occupancy:
     """Seconds from the first job's start to the last one's end, by how many jobs ran."""
 
-    seconds: float
     running: dict[int, float]  # jobs running -> seconds
     slots: int
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.running.values())
 
     @property
     def idle_share(self) -> float:
@@ -44,11 +47,11 @@ def occupancy(log: str, slots: int) -> Occupancy:
         elif stamp and (match := FINISHED.match(line)) and match.group(1) in started:
             events.append((stamp, -1))
     if not events:
-        return Occupancy(0.0, {}, slots)
+        return Occupancy({}, slots)
     running: dict[int, float] = {}
     jobs, last = 0, events[0][0]
     for when, change in events:
         running[jobs] = running.get(jobs, 0.0) + (when - last).total_seconds()
         jobs, last = jobs + change, when
     running = {count: seconds for count, seconds in running.items() if seconds > 0}
-    return Occupancy((events[-1][0] - events[0][0]).total_seconds(), running, slots)
+    return Occupancy(running, slots)
