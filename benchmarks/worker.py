@@ -12,7 +12,7 @@ Styles (each job's "style"):
 - "trainer": the project's real code path. `archstudy.config.build_plan` resolves the
   hyperparameters, `archstudy.train.inputs.load_inputs` prepares float32 arrays once, and
   `archstudy.train.training.train_seed` trains, evaluates and saves exactly as the workflow does.
-  `keras.Model.fit` is wrapped (not replaced) to time the call train_seed makes.
+  Its fit (`SeededModel.fit`) is wrapped (not replaced) to time the call train_seed makes.
 - levers: "notebook" jobs with a "lever" mapping, one speed setting changed at a time.
 - "hand": the reference for the trainer's step (SGD cases only): a hand-written TensorFlow
   loop with nothing but the step's own operations (the products forward, the gradients, the
@@ -83,50 +83,85 @@ class _EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]
 
 
 class _FitTimer:
-    """Wraps keras.Model.fit: wall and CPU seconds of each call, and the settings it ran with."""
+    """Wraps the fit calls: wall and CPU seconds of each call, and the settings it ran with.
+
+    The trainer trains through `SeededModel.fit` (on TensorFlow without Keras' `fit`), the
+    notebook style through `keras.Model.fit`; both are wrapped, and a call inside a timed
+    call (Keras' `fit` under `SeededModel.fit` on other backends) is not timed twice.
+    """
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self._timing = False
 
     def install(self) -> None:
-        original = keras.Model.fit
-        calls = self.calls
+        from archstudy.train.seeded_model import SeededModel
 
-        def timed_fit(model: Any, *args: Any, **kwargs: Any) -> Any:
-            # An epoch-level timer joins the caller's callbacks; it changes nothing computed.
-            epochs = _EpochTimer()
-            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), epochs]
-            wall, cpu = time.perf_counter(), time.process_time()
-            history = original(model, *args, **kwargs)
-            calls.append(
-                {
-                    "wall": time.perf_counter() - wall,
-                    "cpu": time.process_time() - cpu,
-                    "epochs": len(history.history.get("loss", [])),
-                    "epoch_wall": epochs.wall,
-                    "epoch_cpu": epochs.cpu,
-                    "val_accuracy": _last(history.history.get("val_accuracy")),
-                    "batch_size": kwargs.get("batch_size"),
-                    "validation_batch_size": kwargs.get("validation_batch_size"),
-                    "steps_per_execution": int(model.steps_per_execution),
-                    # A StepLoop (archstudy.train.step_loop) trains several minibatches per call.
-                    "step_loop_minibatches": _step_loop_minibatches(model, kwargs),
-                    "jit_compile": bool(model.jit_compile),
-                    "input_dtype": _dtype(args[0] if args else kwargs.get("x")),
-                    "optimizer": _optimizer_summary(model.optimizer),
-                    "parameters": int(model.count_params()),
-                    "examples": _examples(args[0] if args else kwargs.get("x")),
-                }
+        keras_fit, seeded_fit = keras.Model.fit, SeededModel.fit
+
+        def timed_keras_fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._timing:
+                return keras_fit(model, *args, **kwargs)
+            x = args[0] if args else kwargs.get("x")
+            return self._timed(
+                model,
+                x,
+                kwargs.get("batch_size"),
+                kwargs,
+                lambda **kw: keras_fit(model, *args, **kw),
             )
-            return history
 
-        keras.Model.fit = timed_fit
+        def timed_seeded_fit(models: Any, model: Any, x: Any, y: Any, **kwargs: Any) -> Any:
+            return self._timed(
+                model,
+                x,
+                models.fit_batch_size,
+                kwargs,
+                lambda **kw: seeded_fit(models, model, x, y, **kw),
+            )
+
+        keras.Model.fit = timed_keras_fit
+        SeededModel.fit = timed_seeded_fit
+
+    def _timed(
+        self, model: Any, x: Any, batch_size: int | None, kwargs: dict[str, Any], fit: Any
+    ) -> Any:
+        # An epoch-level timer joins the caller's callbacks; it changes nothing computed.
+        epochs = _EpochTimer()
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), epochs]
+        wall, cpu = time.perf_counter(), time.process_time()
+        self._timing = True
+        try:
+            history = fit(**kwargs)
+        finally:
+            self._timing = False
+        self.calls.append(
+            {
+                "wall": time.perf_counter() - wall,
+                "cpu": time.process_time() - cpu,
+                "epochs": len(history.history.get("loss", [])),
+                "epoch_wall": epochs.wall,
+                "epoch_cpu": epochs.cpu,
+                "val_accuracy": _last(history.history.get("val_accuracy")),
+                "batch_size": batch_size,
+                "validation_batch_size": kwargs.get("validation_batch_size"),
+                "steps_per_execution": int(model.steps_per_execution),
+                # A StepLoop (archstudy.train.step_loop) trains several minibatches per call.
+                "step_loop_minibatches": _step_loop_minibatches(model, batch_size),
+                "jit_compile": bool(model.jit_compile),
+                "input_dtype": _dtype(x),
+                "optimizer": _optimizer_summary(model.optimizer),
+                "parameters": int(model.count_params()),
+                "examples": _examples(x),
+            }
+        )
+        return history
 
 
-def _step_loop_minibatches(model: Any, fit_kwargs: dict[str, Any]) -> int | None:
+def _step_loop_minibatches(model: Any, batch_size: int | None) -> int | None:
     """Minibatches per train_step call of a StepLoop model; None for a plain Keras model."""
     minibatch = getattr(model, "minibatch_size", None)
-    return fit_kwargs["batch_size"] // minibatch if minibatch else None
+    return batch_size // minibatch if minibatch and batch_size else None
 
 
 def _dtype(x: Any) -> str:

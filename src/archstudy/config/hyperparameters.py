@@ -15,7 +15,9 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # a change to src/archstudy/train that alters what a run computes (its numbers, not only its
 # speed or its log lines): every variant id changes, so new runs are trained into new folders
 # and never mix with runs of the old code (README, "Backends").
-TRAINER_VERSION = 1
+# 2: on TensorFlow each epoch trains in a new order of the examples (archstudy.train.epoch_loop);
+#    before, every epoch of a seed repeated its first epoch's order.
+TRAINER_VERSION = 2
 
 
 @dataclass(frozen=True)

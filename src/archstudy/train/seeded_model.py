@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import numpy as np
 
 from archstudy.config.hyperparameters import Hyperparameters
 from archstudy.errors import ArchstudyError
@@ -31,9 +34,9 @@ class SeededModel:
     dropout seed states, and an optimizer with no steps taken. A seed's results therefore do
     not depend on the seeds trained before it in the same process (a test checks).
 
-    On TensorFlow the network trains inside a `StepLoop` (`fit` with `fit_batch_size`, several
-    minibatches per call); JAX uses Keras' `steps_per_execution` for the same end, PyTorch one
-    step per call.
+    On TensorFlow the network trains inside a `StepLoop` (several minibatches per call into the
+    graph), driven by archstudy.train.epoch_loop; JAX uses Keras' `steps_per_execution` for
+    the same end, PyTorch one step per call, both through Keras' own `fit`.
     """
 
     def __init__(
@@ -66,7 +69,7 @@ class SeededModel:
         return self._network
 
     def for_seed(self, seed: int) -> keras.Model:
-        """The model to `fit` (with `fit_batch_size`), in the state of a fresh one for `seed`."""
+        """The model for `fit`, in the state of a fresh one for `seed`."""
         # One call seeds Python, NumPy and the backend: initial weights and shuffling follow it.
         keras.utils.set_random_seed(seed)
         fresh = build_model(self.hyperparameters, self.input_size, self.num_classes)
@@ -80,6 +83,36 @@ class SeededModel:
             variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
         self._model.optimizer.learning_rate = self.rate
         return self._model
+
+    def fit(
+        self,
+        model: keras.Model,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        validation_data: tuple[np.ndarray, np.ndarray],
+        validation_batch_size: int,
+        callbacks: list[keras.callbacks.Callback],
+    ) -> keras.callbacks.History:
+        """Train `model` (from `for_seed`) for the variant's epochs, in a new order each epoch.
+
+        The order comes from NumPy's global generator, which `for_seed` seeds: on every
+        backend the same seed gives the same minibatches.
+        """
+        options: dict[str, Any] = dict(
+            epochs=self.hyperparameters.epochs,
+            validation_data=validation_data,
+            validation_batch_size=validation_batch_size,
+            callbacks=callbacks,
+        )
+        if self.step_loop:
+            from archstudy.train.epoch_loop import train_epochs
+
+            return train_epochs(model, x, y, chunk_size=self.fit_batch_size, **options)
+        history: keras.callbacks.History = model.fit(
+            x, y, batch_size=self.fit_batch_size, shuffle=True, verbose=0, **options
+        )
+        return history
 
     def _compile(self, network: keras.Model) -> keras.Model:
         optimizer = build_optimizer(self.hyperparameters, self.rate)

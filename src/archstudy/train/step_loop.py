@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -20,6 +21,8 @@ class StepLoop(keras.Model):  # type: ignore[misc]
     (tests/train/test_step_loop.py) while the many small TensorFlow ops of a per-step metric
     update, and one tf.data hand-over per minibatch, are saved (BENCHMARKS.md).
 
+    `train_rows` and `test_batch` run the same steps on tensors directly, for
+    archstudy.train.epoch_loop, which drives the epochs without Keras' `fit`.
     TensorFlow backend only; the network itself is what gets saved and reloaded.
     """
 
@@ -29,6 +32,9 @@ class StepLoop(keras.Model):  # type: ignore[misc]
         self.minibatch_size = minibatch_size
         # Set while one minibatch's step is traced: collects its predictions for the metrics.
         self._deferred: list[Any] | None = None
+        # The graphs of train_rows and test_batch, traced on first use.
+        self._train_rows: Any = None
+        self._test_batch: Any = None
 
     def call(self, inputs: Any, training: bool = False) -> Any:
         return self.network(inputs, training=training)
@@ -43,19 +49,58 @@ class StepLoop(keras.Model):  # type: ignore[misc]
         return logs
 
     def train_step(self, data: Any) -> dict[str, Any]:
-        import tensorflow as tf
-
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if sample_weight is not None:
             raise ValueError("StepLoop trains without sample weights")
+        return self._train_minibatches(lambda start, stop: (x[start:stop], y[start:stop]), y)
+
+    def train_rows(self, x: Any, y: Any, rows: Any) -> dict[str, Any]:
+        """Train on the minibatches of examples `rows` of the tensors x and y, in that order.
+
+        Each minibatch is gathered inside the graph from x and y, which stay where they are
+        (archstudy.train.epoch_loop holds a job's arrays once); one graph serves chunks of
+        any length, the last, shorter one of an epoch included.
+        """
+        import tensorflow as tf
+
+        if self._train_rows is None:
+            self._train_rows = tf.function(
+                lambda x, y, rows: self._train_minibatches(
+                    lambda start, stop: (
+                        tf.gather(x, rows[start:stop]),
+                        tf.gather(y, rows[start:stop]),
+                    ),
+                    tf.gather(y, rows),
+                ),
+                input_signature=[_any_length(x), _any_length(y), _any_length(rows)],
+            )
+        logs: dict[str, Any] = self._train_rows(x, y, rows)
+        return logs
+
+    def test_batch(self, x: Any, y: Any) -> dict[str, Any]:
+        """One `test_step` on a batch of tensors: what `evaluate` runs on each batch."""
+        import tensorflow as tf
+
+        if self._test_batch is None:
+            self._test_batch = tf.function(
+                lambda x, y: self.test_step((x, y)),
+                input_signature=[_any_length(x), _any_length(y)],
+            )
+        logs: dict[str, Any] = self._test_batch(x, y)
+        return logs
+
+    def _train_minibatches(self, minibatch: Callable[[Any, Any], Any], y: Any) -> dict[str, Any]:
+        """Keras' `train_step` on each `minibatch(start, stop)` of the chunk whose labels are y."""
+        import tensorflow as tf
+
         size = self.minibatch_size
-        steps = (tf.shape(x)[0] + size - 1) // size
+        steps = (tf.shape(y)[0] + size - 1) // size
         output = self.network.outputs[0]
 
         def one_step(step: Any, predictions: Any) -> tuple[Any, Any]:
             start = step * size
             self._deferred = []
-            super(StepLoop, self).train_step((x[start : start + size], y[start : start + size]))
+            super(StepLoop, self).train_step(minibatch(start, start + size))
             (prediction,) = self._deferred
             self._deferred = None
             return step + 1, predictions.write(step, prediction)
@@ -73,5 +118,12 @@ class StepLoop(keras.Model):  # type: ignore[misc]
             (tf.constant(0), predictions),
             parallel_iterations=1,
         )
-        logs: dict[str, Any] = super().compute_metrics(x, y, predictions.concat(), None)
+        logs: dict[str, Any] = super().compute_metrics(None, y, predictions.concat(), None)
         return logs
+
+
+def _any_length(tensor: Any) -> Any:
+    """The signature of tensors like this one, of any length: one trace serves them all."""
+    import tensorflow as tf
+
+    return tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype)

@@ -63,15 +63,12 @@ def train_seed(
     )
     callbacks = callbacks_for(hyperparameters, epoch_log)
     started = time.perf_counter()
-    history = model.fit(
+    history = models.fit(
+        model,
         x_fit,
         y_fit,
-        batch_size=models.fit_batch_size,
-        epochs=hyperparameters.epochs,
         validation_data=(x_val, y_val),
         validation_batch_size=EVALUATION_BATCH_SIZE,
-        shuffle=True,
-        verbose=0,
         callbacks=callbacks,
     )
     train_seconds = time.perf_counter() - started
