@@ -54,7 +54,9 @@ def test_keras_backend_variable_chooses_unless_the_config_does(monkeypatch):
 def test_bumping_the_trainer_version_renames_every_run(monkeypatch):
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
     before = {variant().variant_id, variant({**STUDY, "backend": "jax"}).variant_id}
-    monkeypatch.setattr(hyperparameters_module, "TRAINER_VERSION", 2)
+    monkeypatch.setattr(
+        hyperparameters_module, "TRAINER_VERSION", hyperparameters_module.TRAINER_VERSION + 1
+    )
     after = {variant().variant_id, variant({**STUDY, "backend": "jax"}).variant_id}
     assert len(after) == 2 and not before & after
 
