@@ -142,7 +142,7 @@ def test_each_epoch_trains_exactly_as_plain_fit_on_that_epochs_order(changes):
         np.testing.assert_array_equal(trained, reference)
 
 
-def test_each_epoch_draws_a_new_order_the_one_keras_draws_on_other_backends(monkeypatch):
+def test_each_epoch_draws_a_new_order_the_one_keras_draws_on_jax(monkeypatch):
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
     x, y = arrays()
@@ -163,7 +163,7 @@ def test_each_epoch_draws_a_new_order_the_one_keras_draws_on_other_backends(monk
         np.testing.assert_array_equal(np.sort(order), np.arange(N_EXAMPLES))
     assert not np.array_equal(orders[0], orders[1])
     assert not np.array_equal(orders[1], orders[2])
-    # Keras' fit on JAX and PyTorch iterates NumPy batches of its arrays in this order.
+    # Keras' fit on JAX iterates NumPy batches of its arrays in this order.
     np.random.set_state(state)
     keras_batches = ArrayDataAdapter(np.arange(N_EXAMPLES), batch_size=BATCH * STEPS, shuffle=True)
     for order in orders:

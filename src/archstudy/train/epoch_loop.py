@@ -26,9 +26,10 @@ def train_epochs(
     Two differences, both deliberate:
 
     - Each epoch draws a new order of the examples, `np.random.permutation(len(x))`, the
-      order Keras' `fit` draws on JAX and PyTorch. On TensorFlow, Keras' `fit` after
-      `keras.utils.set_random_seed` shuffles every epoch into the same order (its seeded
-      tf.data shuffle restarts with each epoch's iterator; tensorflow/tensorflow#29558).
+      order Keras' `fit` draws on JAX (on PyTorch it draws from torch's generator). On
+      TensorFlow, Keras' `fit` after `keras.utils.set_random_seed` shuffles every epoch
+      into the same order (its seeded tf.data shuffle restarts with each epoch's iterator;
+      tensorflow/tensorflow#29558).
     - No tf.data: the arrays become tensors once, each chunk's minibatches are gathered from
       them inside the step graph, and validation runs the compiled test step on batches cut
       once. For a small network Keras' per-epoch pipelines cost as much as the training

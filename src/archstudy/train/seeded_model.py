@@ -96,8 +96,8 @@ class SeededModel:
     ) -> keras.callbacks.History:
         """Train `model` (from `for_seed`) for the variant's epochs, in a new order each epoch.
 
-        The order comes from NumPy's global generator, which `for_seed` seeds: on every
-        backend the same seed gives the same minibatches.
+        The order comes from NumPy's global generator, which `for_seed` seeds: on TensorFlow
+        and JAX the same seed gives the same minibatches (PyTorch draws from its own).
         """
         options: dict[str, Any] = dict(
             epochs=self.hyperparameters.epochs,
