@@ -204,7 +204,9 @@ def render_section(
             "1-thread run whose wall time is well above its CPU time was kept waiting by other "
             "processes. Notebook: float64 arrays, Keras defaults (progress bar), TensorFlow's "
             "default threads. Trainer: `archstudy.train.training.train_seed` on float32 arrays, "
-            "the thread count of a workflow job. Same seeds, same initial weights, same batches.",
+            "the thread count of a workflow job. Same seeds, same initial weights, the same "
+            "batches in the first epoch; after it the trainer draws a new order each epoch, "
+            "where Keras' seeded `fit` on TensorFlow repeats the first one.",
             "",
             *per_step_table(per_step),
             "",
