@@ -232,6 +232,28 @@ def test_a_non_finite_loss_stops_training_within_the_epoch():
     assert sum(call == "batch_end" for call, _ in last_epoch) < chunks
 
 
+@pytest.mark.parametrize("categorical", [False, True], ids=["sparse", "one-hot"])
+def test_evaluation_gives_what_keras_evaluate_and_predict_give(categorical):
+    from archstudy.train.epoch_loop import evaluate_batches, held_batches
+
+    x, y = arrays(categorical)
+    variant = dataclasses.replace(
+        VARIANT,
+        loss="categorical_crossentropy" if categorical else VARIANT.loss,
+        dropout=0.3,
+        batch_norm=True,
+        kernel_l2=1e-3,
+    )
+    model, _ = step_loop(variant, x)
+    train(model, x, y, epochs=2, callbacks=[])
+    # 203 examples in batches of 64: the last batch is partial.
+    logs, predictions = evaluate_batches(model, held_batches(x, y, 64))
+    loss, accuracy = model.evaluate(x, y, batch_size=64, verbose=0)
+    assert (logs["loss"], logs["accuracy"]) == (loss, accuracy)
+    assert 0 < accuracy < 1  # a trained model, not a trivial one
+    np.testing.assert_array_equal(predictions, model.predict(x, batch_size=64, verbose=0))
+
+
 def test_chunks_and_batches_of_any_length_share_one_graph():
     x, y = arrays()
     model, _ = step_loop(VARIANT, x)

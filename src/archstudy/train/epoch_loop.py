@@ -1,4 +1,4 @@
-"""The epochs of a StepLoop's training: Keras' `fit` loop without its tf.data pipelines."""
+"""A StepLoop's epochs and evaluation: Keras' `fit` and `evaluate` loops without tf.data."""
 
 from __future__ import annotations
 
@@ -43,14 +43,7 @@ def train_epochs(
     import tensorflow as tf
 
     x_held, y_held = tf.constant(x), tf.constant(y)
-    x_val, y_val = validation_data
-    validation_batches = [
-        (
-            tf.constant(x_val[start : start + validation_batch_size]),
-            tf.constant(y_val[start : start + validation_batch_size]),
-        )
-        for start in range(0, len(x_val), validation_batch_size)
-    ]
+    validation_batches = held_batches(*validation_data, validation_batch_size)
     chunk_starts = range(0, len(x), chunk_size)
     callback_list = keras.callbacks.CallbackList(
         callbacks,
@@ -75,10 +68,7 @@ def train_epochs(
             if model.stop_training:
                 break
         epoch_logs = dict(model.get_metrics_result())
-        model.reset_metrics()
-        for x_batch, y_batch in validation_batches:
-            model.test_batch(x_batch, y_batch)
-        validation_logs = model.get_metrics_result()
+        validation_logs, _ = evaluate_batches(model, validation_batches)
         epoch_logs.update({f"val_{name}": value for name, value in validation_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
@@ -88,3 +78,27 @@ def train_epochs(
     callback_list.on_train_end(logs=epoch_logs)
     history: keras.callbacks.History = model.history
     return history
+
+
+def held_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> list[tuple[Any, Any]]:
+    """The consecutive batches `evaluate` and `predict` cut from x and y, as tensors."""
+    import tensorflow as tf
+
+    return [
+        (tf.constant(x[start : start + batch_size]), tf.constant(y[start : start + batch_size]))
+        for start in range(0, len(x), batch_size)
+    ]
+
+
+def evaluate_batches(
+    model: StepLoop, batches: list[tuple[Any, Any]]
+) -> tuple[dict[str, Any], np.ndarray]:
+    """What `model.evaluate` returns as its logs and `model.predict` gives, in one pass.
+
+    The same test step runs on the same batches in the same order, so both are bit-identical
+    to Keras' own (tests/train/test_epoch_loop.py), without its per-call tf.data pipelines.
+    """
+    model.reset_metrics()
+    predictions = [model.test_batch(x, y)[1] for x, y in batches]
+    logs: dict[str, Any] = model.get_metrics_result()
+    return logs, np.concatenate([batch.numpy() for batch in predictions])

@@ -114,6 +114,23 @@ class SeededModel:
         )
         return history
 
+    def evaluate(
+        self, model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int
+    ) -> tuple[float, float, np.ndarray]:
+        """The loss and accuracy of `model` on x and y, and its predicted probabilities.
+
+        On TensorFlow one pass gives all three, equal to Keras' `evaluate` and `predict`.
+        """
+        if self.step_loop:
+            from archstudy.train.epoch_loop import evaluate_batches, held_batches
+
+            logs, probabilities = evaluate_batches(model, held_batches(x, y, batch_size))
+            loss, accuracy = logs["loss"], logs["accuracy"]
+        else:
+            loss, accuracy = model.evaluate(x, y, batch_size=batch_size, verbose=0)
+            probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+        return float(loss), float(accuracy), np.asarray(probabilities, dtype=np.float32)
+
     def _compile(self, network: keras.Model) -> keras.Model:
         optimizer = build_optimizer(self.hyperparameters, self.rate)
         compiled = {"loss": self.hyperparameters.loss, "metrics": ["accuracy"]}

@@ -32,6 +32,8 @@ class StepLoop(keras.Model):  # type: ignore[misc]
         self.minibatch_size = minibatch_size
         # Set while one minibatch's step is traced: collects its predictions for the metrics.
         self._deferred: list[Any] | None = None
+        # Set while test_batch's step is traced: collects its predictions to return them.
+        self._captured: list[Any] | None = None
         # The graphs of train_rows and test_batch, traced on first use.
         self._train_rows: Any = None
         self._test_batch: Any = None
@@ -45,6 +47,8 @@ class StepLoop(keras.Model):  # type: ignore[misc]
         if self._deferred is not None:
             self._deferred.append(y_pred)
             return {}
+        if self._captured is not None:
+            self._captured.append(y_pred)
         logs: dict[str, Any] = super().compute_metrics(x, y, y_pred, sample_weight)
         return logs
 
@@ -77,17 +81,27 @@ class StepLoop(keras.Model):  # type: ignore[misc]
         logs: dict[str, Any] = self._train_rows(x, y, rows)
         return logs
 
-    def test_batch(self, x: Any, y: Any) -> dict[str, Any]:
-        """One `test_step` on a batch of tensors: what `evaluate` runs on each batch."""
+    def test_batch(self, x: Any, y: Any) -> tuple[dict[str, Any], Any]:
+        """One `test_step` on a batch of tensors, what `evaluate` runs on each batch, and the
+        predictions it made, what `predict` gives for the batch: both from one forward pass."""
         import tensorflow as tf
 
         if self._test_batch is None:
             self._test_batch = tf.function(
-                lambda x, y: self.test_step((x, y)),
+                self._test_step_and_predictions,
                 input_signature=[_any_length(x), _any_length(y)],
             )
-        logs: dict[str, Any] = self._test_batch(x, y)
-        return logs
+        logs_and_predictions: tuple[dict[str, Any], Any] = self._test_batch(x, y)
+        return logs_and_predictions
+
+    def _test_step_and_predictions(self, x: Any, y: Any) -> tuple[dict[str, Any], Any]:
+        self._captured = []
+        try:
+            logs = self.test_step((x, y))
+            (predictions,) = self._captured
+        finally:
+            self._captured = None
+        return logs, predictions
 
     def _train_minibatches(self, minibatch: Callable[[Any, Any], Any], y: Any) -> dict[str, Any]:
         """Keras' `train_step` on each `minibatch(start, stop)` of the chunk whose labels are y."""

@@ -73,13 +73,15 @@ def train_seed(
     )
     train_seconds = time.perf_counter() - started
 
-    evaluate = dict(batch_size=EVALUATION_BATCH_SIZE, verbose=0)
-    train_loss, train_accuracy = model.evaluate(x_fit, y_fit, **evaluate)
-    val_loss, val_accuracy = model.evaluate(x_val, y_val, **evaluate)
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, **evaluate)
-    probabilities = model.predict(x_test, **evaluate).astype(np.float32)
+    train_loss, train_accuracy, _ = models.evaluate(model, x_fit, y_fit, EVALUATION_BATCH_SIZE)
+    val_loss, val_accuracy, val_probabilities = models.evaluate(
+        model, x_val, y_val, EVALUATION_BATCH_SIZE
+    )
+    test_loss, test_accuracy, probabilities = models.evaluate(
+        model, x_test, y_test, EVALUATION_BATCH_SIZE
+    )
     # Which validation images it got right: the report tests whether the pick is within noise.
-    validation_correct = model.predict(x_val, **evaluate).argmax(axis=1) == inputs.y_val
+    validation_correct = val_probabilities.argmax(axis=1) == inputs.y_val
 
     epochs_run = len(history.history.get("loss", []))
     losses = np.asarray(history.history.get("loss", []), dtype=float)
@@ -94,12 +96,12 @@ def train_seed(
         # Includes batch normalisation's statistics.
         "parameters": int(models.network.count_params()),
         "flops_per_example": flops_per_example(hyperparameters.hidden, x_fit.shape[1], num_classes),
-        "train_loss": float(train_loss),
-        "train_accuracy": float(train_accuracy),
-        "val_loss": float(val_loss),
-        "val_accuracy": float(val_accuracy),
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
+        "train_loss": train_loss,
+        "train_accuracy": train_accuracy,
+        "val_loss": val_loss,
+        "val_accuracy": val_accuracy,
+        "test_loss": test_loss,
+        "test_accuracy": test_accuracy,
         "train_seconds": train_seconds,
         "epochs_run": epochs_run,
         "epochs_planned": hyperparameters.epochs,
